@@ -1,0 +1,83 @@
+# Makefile - the front a candidate types. It installs what is missing,
+# configures and builds with CMake (incrementally), then runs sdkata.
+#   make kata=rate_limiter check   [impl= stage= seed= sanitize=1 json=FILE]
+#   make kata=rate_limiter bench   the longer comparison + microbenchmarks
+#   make list | test | deps | clean | format | format-check
+
+kata ?= rate_limiter
+impl ?=
+stage ?=
+seed ?=
+sanitize ?=
+json ?=
+
+ifeq ($(sanitize),1)
+BUILD := build/sanitize
+CMAKE_FLAGS := -DSDKATA_SANITIZE=ON
+else
+BUILD := build/default
+CMAKE_FLAGS :=
+endif
+
+SDKATA := $(BUILD)/sdkata
+RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
+             $(if $(seed),--seed $(seed)) $(if $(json),--json $(json))
+FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
+
+.PHONY: all deps build check bench list mutants test test-sanitize clean \
+        format format-check
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@echo "configuring $(BUILD) ..."
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > $(BUILD)/configure.log 2>&1 \
+	  || { cat $(BUILD)/configure.log; exit 1; }
+
+# Quiet unless something breaks: a candidate wants the verdict, not make's
+# chatter. The first build takes about a minute.
+build: $(BUILD)/CMakeCache.txt
+	@scripts/deps.sh
+	@cmake --build $(BUILD) -j2 > $(BUILD)/build.log 2>&1 \
+	  || { cat $(BUILD)/build.log; echo "build failed (log: $(BUILD)/build.log)"; exit 1; }
+	@ln -sf $(BUILD)/compile_commands.json compile_commands.json
+
+check: build
+	@$(SDKATA) check $(kata) $(RUN_FLAGS)
+
+bench: build
+	@$(SDKATA) bench $(kata) $(RUN_FLAGS)
+	@if [ -x $(BUILD)/bench/microbench ]; then \
+	  echo "microbenchmarks (google-benchmark):"; \
+	  $(BUILD)/bench/microbench --benchmark_min_time=0.2 \
+	    --benchmark_filter='$(kata)|hist|clock|keydist'; fi
+
+list: build
+	@$(SDKATA) list
+
+mutants: build
+	@$(SDKATA) mutants $(kata) $(if $(seed),--seed $(seed))
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2
+
+# The harness's own tests and every reference under AddressSanitizer and
+# UndefinedBehaviorSanitizer (CI runs it).
+test-sanitize:
+	@$(MAKE) --no-print-directory sanitize=1 build
+	@cd build/sanitize && ctest --output-on-failure -j2 -L sanitize
+
+format:
+	@clang-format -i --style=file $(FORMATTED)
+
+format-check:
+	@clang-format --dry-run --Werror --style=file $(FORMATTED) \
+	  && echo "format: every file matches .clang-format"
+
+clean:
+	rm -rf build compile_commands.json

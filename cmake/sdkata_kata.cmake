@@ -1,0 +1,74 @@
+# sdkata_kata.cmake - the one function a kata's CMakeLists.txt calls; it turns
+# the kata folder's conventions into plug-ins, a stage runner and a registry
+# entry, so that adding a kata never touches the harness.
+
+# Compiles one implementation file into its own plug-in (a MODULE library)
+# at plugins/<kata>/<kind>/<stem>.so.
+function(sdkata_add_plugin kata kind source)
+  get_filename_component(stem ${source} NAME_WE)
+  set(target ${kata}_${kind}_${stem})
+  add_library(${target} MODULE ${source})
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  target_link_libraries(${target} PRIVATE Threads::Threads ${ARGN})
+  set_target_properties(${target} PROPERTIES
+    PREFIX "" OUTPUT_NAME ${stem}
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins/${kata}/${kind})
+  set_property(GLOBAL APPEND PROPERTY SDKATA_PLUGIN_TARGETS ${target})
+endfunction()
+
+# sdkata_add_kata(NAME [LIBS lib...]): reference/*.c, baseline/*.c and
+# tests/mutants/*.c become plug-ins; tests/*.c becomes the stage runner
+# katas/<kata>/stages; kata.c joins the sdkata binary's registry.
+function(sdkata_add_kata kata)
+  cmake_parse_arguments(K "" "" "LIBS" ${ARGN})
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  foreach(kind reference baseline)
+    file(GLOB sources ${dir}/${kind}/*.c)
+    foreach(source ${sources})
+      sdkata_add_plugin(${kata} ${kind} ${source} ${K_LIBS})
+    endforeach()
+  endforeach()
+  file(GLOB mutants ${dir}/tests/mutants/*.c)
+  foreach(source ${mutants})
+    sdkata_add_plugin(${kata} mutant ${source} ${K_LIBS})
+  endforeach()
+
+  # The learner's file is built by sdkata itself (so that a compile error is
+  # shown alone, as the compiler printed it); this target exists only so that
+  # compile_commands.json tells an editor how to read solution.c.
+  add_library(${kata}_solution_for_editors OBJECT EXCLUDE_FROM_ALL
+              ${dir}/solution.c)
+  target_include_directories(${kata}_solution_for_editors PRIVATE ${dir})
+
+  file(GLOB suites ${dir}/tests/*.c)
+  add_executable(${kata}_stages ${suites})
+  target_include_directories(${kata}_stages PRIVATE ${dir} ${dir}/tests)
+  target_compile_options(${kata}_stages PRIVATE ${SDKATA_WARNINGS})
+  target_link_libraries(${kata}_stages PRIVATE sdkata_stagekit
+                        PkgConfig::CRITERION ${K_LIBS})
+  set_target_properties(${kata}_stages PROPERTIES OUTPUT_NAME stages
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/katas/${kata})
+
+  target_sources(sdkata_katas PRIVATE ${dir}/kata.c)
+  target_include_directories(sdkata_katas PRIVATE ${dir})
+  set_property(GLOBAL APPEND PROPERTY SDKATA_KATAS ${kata})
+  set_property(GLOBAL APPEND PROPERTY SDKATA_PLUGIN_TARGETS ${kata}_stages)
+endfunction()
+
+# Writes katas.c, the table of every kata's descriptor, into the sdkata
+# binary. Called once after every kata folder was added.
+function(sdkata_write_registry)
+  get_property(katas GLOBAL PROPERTY SDKATA_KATAS)
+  set(decls "")
+  set(entries "")
+  foreach(kata ${katas})
+    string(APPEND decls "extern const kata_t kata_${kata};\n")
+    string(APPEND entries "  &kata_${kata},\n")
+  endforeach()
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/registry.c.in
+                 ${CMAKE_BINARY_DIR}/registry.c @ONLY)
+  target_sources(sdkata_katas PRIVATE ${CMAKE_BINARY_DIR}/registry.c)
+  get_property(plugins GLOBAL PROPERTY SDKATA_PLUGIN_TARGETS)
+  add_dependencies(sdkata ${plugins})
+endfunction()
