@@ -1,0 +1,38 @@
+/* plugin.c - implementations as shared objects, loaded side by side. */
+#include "plugin.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int plugin_open(plugin_t *plugin, const char *path, const char *label,
+                const char **why) {
+  memset(plugin, 0, sizeof *plugin);
+  *why = NULL;
+  if (uv_dlopen(path, &plugin->lib) != 0) {
+    *why = uv_dlerror(&plugin->lib);
+    return -ENOEXEC;
+  }
+  plugin->path = strdup(path);
+  plugin->label = strdup(label);
+  if (plugin->path == NULL || plugin->label == NULL) {
+    plugin_close(plugin);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void plugin_close(plugin_t *plugin) {
+  uv_dlclose(&plugin->lib);
+  free(plugin->path);
+  free(plugin->label);
+  memset(plugin, 0, sizeof *plugin);
+}
+
+void *plugin_symbol(const plugin_t *plugin, const char *name) {
+  void *address = NULL;
+  /* uv_dlsym takes a non-const handle but does not change it. */
+  if (uv_dlsym((uv_lib_t *)&plugin->lib, name, &address) != 0)
+    return NULL;
+  return address;
+}

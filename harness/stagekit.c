@@ -1,0 +1,240 @@
+/* stagekit.c - what a kata's Criterion stage suites share: the plug-in under
+ * test, the seed, crash notes and jemalloc leak accounting. */
+#include "stagekit.h"
+
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Where AddressSanitizer and UBSan write their reports; weak, so that it is
+ * NULL in a build without sanitizers. */
+extern void __sanitizer_set_report_path(const char *path)
+    __attribute__((weak));
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+/* Generous for any correct implementation of a stage, small enough that a
+ * runaway loop hits it in seconds. */
+#define STAGEKIT_ADDRESS_SPACE_CAP (8ULL << 30)
+
+static plugin_t loaded_plugin;
+static int plugin_loaded;
+static char current_step[512];
+
+const plugin_t *stagekit_plugin(void) {
+  if (plugin_loaded)
+    return &loaded_plugin;
+  const char *path = getenv("SDKATA_PLUGIN");
+  if (path == NULL || *path == '\0')
+    cr_assert_fail("SDKATA_PLUGIN is not set: run the stages through sdkata "
+             "(make kata=NAME check) or set it to a plug-in's .so path");
+  const char *why = NULL;
+  if (plugin_open(&loaded_plugin, path, "under test", &why) != 0)
+    cr_assert_fail("could not load the plug-in %s: %s", path, why ? why : "");
+  plugin_loaded = 1;
+  return &loaded_plugin;
+}
+
+void *stagekit_symbol(const char *name) {
+  void *address = plugin_symbol(stagekit_plugin(), name);
+  if (address == NULL)
+    cr_assert_fail("the plug-in %s does not define %s(): every function of the "
+             "header must be defined, even if it only answers "
+             "\"not implemented\"",
+             loaded_plugin.path, name);
+  return address;
+}
+
+uint64_t stagekit_seed(void) {
+  const char *text = getenv("SDKATA_SEED");
+  if (text == NULL || *text == '\0')
+    return 1;
+  return strtoull(text, NULL, 10);
+}
+
+/* Where this test's notes go: $SDKATA_NOTES/<suite>.<test>.crash and .step,
+ * read by the harness to explain a crash or a hang. Computed in
+ * stagekit_guard, since the signal handler may only call write(2). */
+static char crash_note_path[768];
+static char step_note_path[768];
+static char fact_note_path[768];
+
+static void note_paths_init(void) {
+  crash_note_path[0] = step_note_path[0] = fact_note_path[0] = '\0';
+  const char *dir = getenv("SDKATA_NOTES");
+  if (dir == NULL || criterion_current_test == NULL)
+    return;
+  snprintf(crash_note_path, sizeof crash_note_path, "%s/%s.%s.crash", dir,
+           criterion_current_test->category, criterion_current_test->name);
+  snprintf(step_note_path, sizeof step_note_path, "%s/%s.%s.step", dir,
+           criterion_current_test->category, criterion_current_test->name);
+  snprintf(fact_note_path, sizeof fact_note_path, "%s/%s.%s.facts", dir,
+           criterion_current_test->category, criterion_current_test->name);
+  if (__sanitizer_set_report_path != NULL) {
+    char report_path[768];
+    snprintf(report_path, sizeof report_path, "%s/%s.%s.sanitizer", dir,
+             criterion_current_test->category, criterion_current_test->name);
+    __sanitizer_set_report_path(report_path);
+  }
+}
+
+static void write_text(int fd, const char *text) {
+  ssize_t ignored = write(fd, text, strlen(text));
+  (void)ignored;
+}
+
+static const char *signal_name(int signal_number) {
+  switch (signal_number) {
+  case SIGSEGV: return "SIGSEGV";
+  case SIGBUS: return "SIGBUS";
+  case SIGFPE: return "SIGFPE";
+  case SIGILL: return "SIGILL";
+  case SIGABRT: return "SIGABRT";
+  default: return "SIGNAL";
+  }
+}
+
+static void on_fatal_signal(int signal_number) {
+  if (crash_note_path[0] != '\0') {
+    int fd = open(crash_note_path, O_WRONLY | O_TRUNC | O_CREAT, 0644);
+    if (fd >= 0) {
+      /* Line 1: the signal; line 2: the step the test was at. */
+      write_text(fd, signal_name(signal_number));
+      write_text(fd, "\n");
+      write_text(fd, current_step);
+      write_text(fd, "\n");
+      /* Line 3: the address space in use (the first field of
+       * /proc/self/statm, in pages), so that a crash after malloc failed
+       * at the cap can be told apart from a plain bad pointer. */
+      char statm[64] = "0";
+      int statm_fd = open("/proc/self/statm", O_RDONLY);
+      if (statm_fd >= 0) {
+        ssize_t got = read(statm_fd, statm, sizeof statm - 1);
+        statm[got > 0 ? got : 0] = '\0';
+        close(statm_fd);
+      }
+      char *space = strchr(statm, ' ');
+      if (space != NULL)
+        *space = '\0';
+      write_text(fd, statm);
+      write_text(fd, "\n");
+      close(fd);
+    }
+  }
+  signal(signal_number, SIG_DFL);
+  raise(signal_number);
+}
+
+void stagekit_guard(void) {
+  static char alternate_stack[64 * 1024];
+  stack_t stack = {.ss_sp = alternate_stack, .ss_size = sizeof alternate_stack};
+  sigaltstack(&stack, NULL);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_fatal_signal;
+  action.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
+  int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+    sigaction(signals[i], &action, NULL);
+  current_step[0] = '\0';
+  note_paths_init();
+  /* Runaway memory in the code under test must end this test, not the
+   * machine: cap the address space (not under a sanitizer, which reserves
+   * terabytes of shadow memory). */
+  if (stagekit_allocated() >= 0) {
+    struct rlimit cap = {STAGEKIT_ADDRESS_SPACE_CAP, STAGEKIT_ADDRESS_SPACE_CAP};
+    setrlimit(RLIMIT_AS, &cap);
+  }
+}
+
+void stagekit_step(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(current_step, sizeof current_step, format, args);
+  va_end(args);
+  /* A hang ends in SIGKILL, which no handler sees, so the step is also
+   * kept in a file that the harness reads after a timeout. */
+  if (step_note_path[0] == '\0')
+    return;
+  int fd = open(step_note_path, O_WRONLY | O_TRUNC | O_CREAT, 0644);
+  if (fd < 0)
+    return;
+  write_text(fd, current_step);
+  close(fd);
+}
+
+void stagekit_fact(const char *format, ...) {
+  if (fact_note_path[0] == '\0')
+    return;
+  FILE *file = fopen(fact_note_path, "a");
+  if (file == NULL)
+    return;
+  va_list args;
+  va_start(args, format);
+  vfprintf(file, format, args);
+  va_end(args);
+  fputc('\n', file);
+  fclose(file);
+}
+
+int64_t stagekit_allocated(void) {
+  /* Looked up at run time so that sanitizer builds, which have no
+   * jemalloc, still link and simply skip byte-exact checks. */
+  static mallctl_fn mallctl_address;
+  static int looked_up;
+  if (!looked_up) {
+    mallctl_address = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    looked_up = 1;
+  }
+  if (mallctl_address == NULL)
+    return -1;
+  mallctl_address("thread.tcache.flush", NULL, NULL, NULL, 0);
+  uint64_t epoch = 1;
+  size_t epoch_size = sizeof epoch;
+  mallctl_address("epoch", &epoch, &epoch_size, &epoch, epoch_size);
+  size_t allocated = 0;
+  size_t allocated_size = sizeof allocated;
+  if (mallctl_address("stats.allocated", &allocated, &allocated_size, NULL,
+                      0) != 0)
+    return -1;
+  return (int64_t)allocated;
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void stagekit_rng_seed(stagekit_rng_t *rng, uint64_t seed) {
+  for (int i = 0; i < 4; i++)
+    rng->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t stagekit_rng_next(stagekit_rng_t *rng) {
+  uint64_t *s = rng->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+uint64_t stagekit_rng_below(stagekit_rng_t *rng, uint64_t bound) {
+  /* Lemire's multiply-shift; the tiny bias is irrelevant for tests. */
+  return (uint64_t)(((unsigned __int128)stagekit_rng_next(rng) * bound) >> 64);
+}

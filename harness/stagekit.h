@@ -1,0 +1,54 @@
+/* stagekit.h - what a kata's Criterion stage suites share: the plug-in under
+ * test, the seed, crash notes and jemalloc leak accounting. */
+#ifndef SDKATA_STAGEKIT_H
+#define SDKATA_STAGEKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugin.h"
+
+/* The plug-in named by $SDKATA_PLUGIN, loaded on first use in this test
+ * process. Aborts the test with a plain message when it cannot load. */
+const plugin_t *stagekit_plugin(void);
+
+/* Resolves a symbol of the plug-in under test; fails the test when absent. */
+void *stagekit_symbol(const char *name);
+
+/* The run's seed: $SDKATA_SEED, or 1 when unset. Tests derive every random
+ * choice from it so that a failure replays exactly. */
+uint64_t stagekit_seed(void);
+
+/* Installs handlers that, when the code under test crashes, note the signal,
+ * the current step and the address space in use in $SDKATA_NOTES/<suite>.<test>.crash
+ * before the process dies, and caps the address space so runaway memory ends
+ * the test. Call it at the start of every test (the kata's fixture does). */
+void stagekit_guard(void);
+
+/* Describes what the test is doing now ("rl_check(key=\"k1\", t=5ns), the
+ * 12th call"), so that a crash or hang can be explained. Cheap: formats
+ * into a static buffer; do not call it per operation in a hot loop. */
+void stagekit_step(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Reports a measured fact for people ("fixed window: 61 bytes per active
+ * key"): the harness prints it under the stage's line. One line per call. */
+void stagekit_fact(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Bytes currently allocated through jemalloc by the whole process, after
+ * flushing this thread's cache. Returns -1 when jemalloc is not the
+ * allocator (sanitizer builds): callers then skip byte-exact checks. */
+int64_t stagekit_allocated(void);
+
+/* A small seeded generator (splitmix64 / xoshiro256**) for tests. */
+typedef struct stagekit_rng {
+  uint64_t s[4];
+} stagekit_rng_t;
+
+void stagekit_rng_seed(stagekit_rng_t *rng, uint64_t seed);
+uint64_t stagekit_rng_next(stagekit_rng_t *rng);
+/* Uniform in [0, bound), bound > 0. */
+uint64_t stagekit_rng_below(stagekit_rng_t *rng, uint64_t bound);
+
+#endif /* SDKATA_STAGEKIT_H */
