@@ -1,0 +1,38 @@
+/* commands.h - what each sdkata command does: check, bench, list, mutants,
+ * and the load child that runs implementations where a crash is contained. */
+#ifndef SDKATA_COMMANDS_H
+#define SDKATA_COMMANDS_H
+
+#include <stdint.h>
+
+#include "kata.h"
+
+typedef struct command_options {
+  const kata_t *kata;
+  const char *impl;      /* NULL: the learner's solution.c */
+  int stage;             /* 0: every stage; N: only stage N */
+  uint64_t seed;
+  int seed_given;        /* seed came from the user (kept in replay lines) */
+  int sanitize;          /* this binary and its plug-ins carry ASan/UBSan */
+  const char *json_path; /* write results as JSON here, or NULL */
+  int no_load;
+  unsigned threads, rounds;
+  double seconds;
+  uint64_t rate;
+  uint64_t key_count;
+  const char *distribution; /* "zipf", "uniform", "hotspot:0.01:0.9" */
+  const char *only;      /* mutants: just this one */
+  int workload;          /* load child: which workload */
+  const char *subjects[8]; /* load child: "label=path,path" */
+  int subject_count;
+} command_options_t;
+
+/* Each returns the process's exit status: 0 all good, 1 a verdict that is
+ * not a pass, 2 a usage or build problem. */
+int command_check(command_options_t *options);
+int command_bench(command_options_t *options);
+int command_list(command_options_t *options);
+int command_mutants(command_options_t *options);
+int command_load_child(command_options_t *options);
+
+#endif /* SDKATA_COMMANDS_H */

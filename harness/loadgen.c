@@ -1,0 +1,243 @@
+/* loadgen.c - drives implementations in-process from N threads, closed or
+ * open loop, in interleaved rounds, into latency histograms. */
+#include "loadgen.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+
+/* How many operations a thread runs between looks at the clock's deadline
+ * in closed loop. */
+#define LOADGEN_DEADLINE_STRIDE 64
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+typedef struct loadgen_worker {
+  pthread_t thread;
+  const loadgen_config_t *config;
+  const kata_workload_t *workload;
+  void *instance;
+  const keydist_shared_t *keys;
+  uint64_t seed;
+  uint64_t start_ns;
+  uint64_t end_ns;
+  uint64_t interval_ns; /* open loop: this thread's gap between starts */
+  hist_t latency;
+  uint64_t operations;
+  uint64_t errors;
+  int first_error;
+  atomic_uint_fast64_t *progress_ops;
+} loadgen_worker_t;
+
+int64_t loadgen_allocated_bytes(void) {
+  static mallctl_fn mallctl_address;
+  static int looked_up;
+  if (!looked_up) {
+    mallctl_address = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    looked_up = 1;
+  }
+  if (mallctl_address == NULL)
+    return -1;
+  mallctl_address("thread.tcache.flush", NULL, NULL, NULL, 0);
+  uint64_t epoch = 1;
+  size_t epoch_size = sizeof epoch;
+  mallctl_address("epoch", &epoch, &epoch_size, &epoch, epoch_size);
+  size_t allocated = 0, size = sizeof allocated;
+  if (mallctl_address("stats.allocated", &allocated, &size, NULL, 0) != 0)
+    return -1;
+  return (int64_t)allocated;
+}
+
+static void note_result(loadgen_worker_t *worker, int rc) {
+  if (rc == 0)
+    return;
+  worker->errors++;
+  if (worker->first_error == 0)
+    worker->first_error = rc;
+}
+
+/* Closed loop: each operation starts when the previous one ends. */
+static void run_closed(loadgen_worker_t *worker, keydist_t *chooser) {
+  const kata_workload_t *workload = worker->workload;
+  uint64_t now = clock_now_ns();
+  while (now < worker->end_ns) {
+    for (int i = 0; i < LOADGEN_DEADLINE_STRIDE; i++) {
+      uint64_t key = keydist_next(chooser);
+      uint64_t began = clock_now_ns();
+      int rc = workload->operate(worker->instance, key, began);
+      now = clock_now_ns();
+      hist_record(&worker->latency, now - began);
+      note_result(worker, rc);
+    }
+    worker->operations += LOADGEN_DEADLINE_STRIDE;
+    atomic_fetch_add_explicit(worker->progress_ops, LOADGEN_DEADLINE_STRIDE,
+                              memory_order_relaxed);
+  }
+}
+
+/* Open loop: operation i is due at start + i * interval whether or not the
+ * previous one has finished; its latency counts from when it was due, so a
+ * stall delays (and is charged to) every operation scheduled behind it. */
+static void run_open(loadgen_worker_t *worker, keydist_t *chooser) {
+  const kata_workload_t *workload = worker->workload;
+  uint64_t due = worker->start_ns;
+  while (due < worker->end_ns) {
+    uint64_t now = clock_now_ns();
+    while (now < due)
+      now = clock_now_ns();
+    uint64_t key = keydist_next(chooser);
+    int rc = workload->operate(worker->instance, key, now);
+    hist_record(&worker->latency, clock_now_ns() - due);
+    note_result(worker, rc);
+    worker->operations++;
+    atomic_fetch_add_explicit(worker->progress_ops, 1, memory_order_relaxed);
+    due += worker->interval_ns;
+  }
+}
+
+static void *worker_main(void *argument) {
+  loadgen_worker_t *worker = argument;
+  keydist_t chooser;
+  keydist_init(&chooser, worker->keys, worker->seed);
+  while (clock_now_ns() < worker->start_ns)
+    ;
+  if (worker->interval_ns > 0)
+    run_open(worker, &chooser);
+  else
+    run_closed(worker, &chooser);
+  return NULL;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Runs one subject for one round: threads start together, run for the
+ * configured time, and their histograms merge into the subject's. */
+static void run_round(const loadgen_config_t *config,
+                      const keydist_shared_t *keys, loadgen_subject_t *subject,
+                      void *instance, unsigned round, double done_before, double total_seconds) {
+  unsigned threads = config->threads;
+  loadgen_worker_t *workers = calloc(threads, sizeof *workers);
+  if (workers == NULL)
+    return;
+  atomic_uint_fast64_t progress_ops = 0;
+  uint64_t duration_ns = (uint64_t)(config->seconds * 1e9);
+  uint64_t start = clock_now_ns() + 2000000; /* every thread ready */
+  for (unsigned t = 0; t < threads; t++) {
+    loadgen_worker_t *worker = &workers[t];
+    worker->config = config;
+    worker->workload = subject->workload;
+    worker->instance = instance;
+    worker->keys = keys;
+    /* The same keys in the same order for every subject of a round. */
+    worker->seed = config->seed ^ ((uint64_t)round << 32) ^ (t + 1);
+    worker->start_ns = start;
+    worker->end_ns = start + duration_ns;
+    worker->interval_ns =
+        config->rate > 0 ? (uint64_t)(1e9 * threads / (double)config->rate)
+                         : 0;
+    worker->progress_ops = &progress_ops;
+    hist_reset(&worker->latency);
+    pthread_create(&worker->thread, NULL, worker_main, worker);
+  }
+  if (config->progress != NULL) {
+    char what[128];
+    snprintf(what, sizeof what, "%s, round %u of %u", subject->label,
+             round + 1, config->rounds);
+    uint64_t now;
+    while ((now = clock_now_ns()) < start + duration_ns) {
+      double elapsed = now > start ? (double)(now - start) / 1e9 : 0;
+      config->progress((done_before + elapsed) / total_seconds, what,
+                       config->progress_context);
+      struct timespec tick = {0, 100000000};
+      nanosleep(&tick, NULL);
+    }
+  }
+  uint64_t operations = 0;
+  for (unsigned t = 0; t < threads; t++) {
+    pthread_join(workers[t].thread, NULL);
+    hist_merge(&subject->latency, &workers[t].latency);
+    operations += workers[t].operations;
+    subject->errors += workers[t].errors;
+    if (subject->first_error == 0)
+      subject->first_error = workers[t].first_error;
+  }
+  uint64_t finished = clock_now_ns();
+  subject->operations += operations;
+  subject->round_ops_per_second[round] =
+      (double)operations / ((double)(finished - start) / 1e9);
+  free(workers);
+}
+
+/* Touches every key once from one thread, so bytes per key are measured on
+ * a full key space, and returns those bytes per key (-1 when unknown). All
+ * at one instant, so that no key can go idle and be reclaimed meanwhile. */
+static int64_t populate(const loadgen_config_t *config,
+                        const kata_workload_t *workload, void *instance,
+                        int64_t allocated_before) {
+  uint64_t key_count = config->keys.key_count;
+  uint64_t now = clock_now_ns();
+  for (uint64_t key = 0; key < key_count; key++)
+    workload->operate(instance, key, now);
+  int64_t allocated_after = loadgen_allocated_bytes();
+  if (allocated_before < 0 || allocated_after < 0 || key_count == 0)
+    return -1;
+  return (allocated_after - allocated_before) / (int64_t)key_count;
+}
+
+int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
+                size_t subject_count) {
+  if (config->rounds == 0 || config->rounds > LOADGEN_MAX_ROUNDS ||
+      config->threads == 0)
+    return -EINVAL;
+  clock_calibrate();
+  keydist_shared_t keys;
+  int rc = keydist_prepare(&keys, &config->keys);
+  if (rc != 0)
+    return rc;
+  void **instances = calloc(subject_count, sizeof *instances);
+  if (instances == NULL)
+    return -ENOMEM;
+  for (size_t s = 0; s < subject_count && rc == 0; s++) {
+    loadgen_subject_t *subject = &subjects[s];
+    hist_reset(&subject->latency);
+    int64_t before = loadgen_allocated_bytes();
+    rc = subject->workload->create(subject->plugin, &instances[s]);
+    if (rc == 0)
+      subject->bytes_per_key =
+          populate(config, subject->workload, instances[s], before);
+  }
+  double total_seconds =
+      config->seconds * config->rounds * (double)subject_count;
+  for (unsigned round = 0; round < config->rounds && rc == 0; round++) {
+    for (size_t s = 0; s < subject_count; s++) {
+      double done_before =
+          config->seconds * ((double)round * (double)subject_count +
+                             (double)s);
+      run_round(config, &keys, &subjects[s], instances[s], round, done_before,
+                total_seconds);
+    }
+  }
+  for (size_t s = 0; s < subject_count; s++) {
+    if (instances[s] != NULL)
+      subjects[s].workload->destroy(instances[s]);
+    double sorted[LOADGEN_MAX_ROUNDS];
+    memcpy(sorted, subjects[s].round_ops_per_second,
+           config->rounds * sizeof *sorted);
+    qsort(sorted, config->rounds, sizeof *sorted, compare_doubles);
+    subjects[s].ops_per_second = sorted[config->rounds / 2];
+  }
+  free(instances);
+  if (config->progress != NULL)
+    config->progress(1.0, "done", config->progress_context);
+  return rc;
+}

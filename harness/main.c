@@ -1,0 +1,153 @@
+/* main.c - the sdkata command line: parses options and runs a command. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "registry.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: sdkata COMMAND [KATA] [options]\n"
+          "commands:\n"
+          "  check KATA    run the stages in order, then a short load beside "
+          "the reference\n"
+          "  bench KATA    the stages, then a longer load of every passing "
+          "workload\n"
+          "  list          the katas, their stages, and how far solution.c "
+          "gets\n"
+          "  mutants KATA  prove each mutant is rejected by its stage\n"
+          "options:\n"
+          "  --impl SPEC   solution (default), reference, naive, a "
+          "reference's or mutant's name, or a .c/.so path\n"
+          "  --stage N     run only stage N\n"
+          "  --seed N      replay a run (default: a new seed, printed)\n"
+          "  --json FILE   also write the results as JSON\n"
+          "  --no-load     stages only\n"
+          "  --threads N --rounds N --seconds S --keys N --dist D --rate R\n"
+          "                load: threads, interleaved rounds, seconds per "
+          "round, key count,\n"
+          "                uniform | zipf[:theta] | hotspot[:frac:share], "
+          "open-loop ops/s (0: closed)\n"
+          "  --only NAME   mutants: just this one\n");
+}
+
+static const kata_t *find_kata(const char *name) {
+  for (size_t i = 0; registry_katas[i] != NULL; i++)
+    if (strcmp(registry_katas[i]->name, name) == 0)
+      return registry_katas[i];
+  return NULL;
+}
+
+/* A seed for runs the user did not seed: different each run, so repeated
+ * checks explore more sequences, and always printed for replay. */
+static uint64_t fresh_seed(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return ((uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec * 2654435761u) %
+             1000000 +
+         1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *command = argv[1];
+  command_options_t options = {
+      .threads = 2,
+      .rounds = 3,
+      .seconds = 1.0,
+      .key_count = 1000000,
+      .distribution = "zipf",
+      .workload = -1,
+      .sanitize = SDKATA_SANITIZED,
+  };
+  enum { OPT_NO_LOAD = 256 };
+  static const struct option long_options[] = {
+      {"impl", required_argument, NULL, 'i'},
+      {"stage", required_argument, NULL, 's'},
+      {"seed", required_argument, NULL, 'S'},
+      {"json", required_argument, NULL, 'j'},
+      {"no-load", no_argument, NULL, OPT_NO_LOAD},
+      {"threads", required_argument, NULL, 't'},
+      {"rounds", required_argument, NULL, 'r'},
+      {"seconds", required_argument, NULL, 'd'},
+      {"keys", required_argument, NULL, 'k'},
+      {"dist", required_argument, NULL, 'D'},
+      {"rate", required_argument, NULL, 'R'},
+      {"only", required_argument, NULL, 'o'},
+      {"workload", required_argument, NULL, 'w'},
+      {"subject", required_argument, NULL, 'u'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  optind = 2;
+  int option;
+  while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+    switch (option) {
+    case 'i': options.impl = *optarg ? optarg : NULL; break;
+    case 's': options.stage = atoi(optarg); break;
+    case 'S':
+      if (*optarg) {
+        options.seed = strtoull(optarg, NULL, 10);
+        options.seed_given = 1;
+      }
+      break;
+    case 'j': options.json_path = *optarg ? optarg : NULL; break;
+    case OPT_NO_LOAD: options.no_load = 1; break;
+    case 't': options.threads = (unsigned)atoi(optarg); break;
+    case 'r': options.rounds = (unsigned)atoi(optarg); break;
+    case 'd': options.seconds = atof(optarg); break;
+    case 'k': options.key_count = strtoull(optarg, NULL, 10); break;
+    case 'D': options.distribution = optarg; break;
+    case 'R': options.rate = strtoull(optarg, NULL, 10); break;
+    case 'o': options.only = optarg; break;
+    case 'w': options.workload = atoi(optarg); break;
+    case 'u':
+      if (options.subject_count < 8)
+        options.subjects[options.subject_count++] = optarg;
+      break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (!options.seed_given)
+    options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
+  if (strcmp(command, "list") == 0)
+    return command_list(&options);
+  if (optind >= argc) {
+    fprintf(stderr, "sdkata %s: which kata? (sdkata list shows them)\n",
+            command);
+    return 2;
+  }
+  options.kata = find_kata(argv[optind]);
+  if (options.kata == NULL) {
+    fprintf(stderr, "sdkata: no kata named \"%s\" (sdkata list shows them)\n",
+            argv[optind]);
+    return 2;
+  }
+  if (options.threads == 0 || options.rounds == 0 || options.seconds <= 0 ||
+      options.key_count == 0) {
+    fprintf(stderr, "sdkata: threads, rounds, seconds and keys must be > 0\n");
+    return 2;
+  }
+  if (strcmp(command, "check") == 0)
+    return command_check(&options);
+  if (strcmp(command, "bench") == 0) {
+    if (options.rounds == 3 && options.seconds == 1.0) {
+      options.rounds = 5;
+      options.seconds = 3.0;
+    }
+    return command_bench(&options);
+  }
+  if (strcmp(command, "mutants") == 0)
+    return command_mutants(&options);
+  if (strcmp(command, "load-child") == 0)
+    return command_load_child(&options);
+  usage(stderr);
+  return 2;
+}

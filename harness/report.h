@@ -1,0 +1,67 @@
+/* report.h - what a run prints: stage lines, the load table and verdict,
+ * in colour only on a terminal without NO_COLOR, and the same as JSON. */
+#ifndef SDKATA_REPORT_H
+#define SDKATA_REPORT_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "loadgen.h"
+#include "stages.h"
+
+/* One implementation's line in the load table. */
+typedef struct report_load_row {
+  char label[64];
+  double ops_per_second;
+  uint64_t p50, p90, p99, p999, max; /* ns */
+  int64_t bytes_per_key;             /* -1 when unknown */
+  uint64_t operations, errors;
+  int first_error;
+} report_load_row_t;
+
+/* What a load run was, for the table's title line. */
+typedef struct report_load_title {
+  const char *workload; /* "fixed window" */
+  unsigned threads, rounds;
+  double seconds;
+  uint64_t rate; /* 0: closed loop */
+  char keys[64]; /* "1M keys Zipf 0.99" */
+} report_load_title_t;
+
+/* 1 when out is a terminal and NO_COLOR is unset or empty. */
+int report_use_colors(FILE *out);
+
+/* "62ns", "1.9µs", "41µs", "2.0ms", "1.20s". Writes into buf, returns it. */
+const char *report_format_ns(uint64_t ns, char *buf, size_t size);
+
+/* "12.1M", "850K", "999". */
+const char *report_format_rate(double per_second, char *buf, size_t size);
+
+/* "  stage 2  sliding log ......... FAIL   sliding_log::...", with the
+ * first failure's message, the facts the tests measured, and the replay
+ * command when replay is not NULL. */
+void report_stage(FILE *out, int colors, const kata_stage_t *stage,
+                  const stage_result_t *result, const char *replay);
+
+/* A row from a subject's merged results. */
+void report_row_from_subject(report_load_row_t *row,
+                             const loadgen_subject_t *subject);
+
+/* The load table: one row per implementation, ratios against the row at
+ * reference_index (-1: no ratio column), then a one-line verdict about
+ * row 0 when it is not the reference. */
+void report_load_table(FILE *out, int colors, const report_load_title_t *title,
+                       const report_load_row_t *rows, size_t count,
+                       int reference_index);
+
+cJSON *report_stage_json(const kata_stage_t *stage,
+                         const stage_result_t *result);
+cJSON *report_rows_json(const report_load_row_t *rows, size_t count);
+
+/* Reads rows written by report_rows_json. Returns how many were read (up to
+ * capacity), or -EPROTO. */
+int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
+                          size_t capacity);
+
+#endif /* SDKATA_REPORT_H */

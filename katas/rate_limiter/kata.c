@@ -1,0 +1,123 @@
+/* kata.c - the rate limiter kata as the harness sees it: its stages, and
+ * what "under load" means for it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kata.h"
+#include "rate_limiter.h"
+
+/* Under load: a limit of 100 requests per second per key, so that hot keys
+ * are denied often and cold keys are allowed: both paths are exercised. */
+#define LOAD_LIMIT 100
+#define LOAD_WINDOW_NS 1000000000ULL
+/* Keys look like real client ids: "client:00001234" (15 bytes). */
+#define LOAD_KEY_STRIDE 15
+
+typedef struct load_instance {
+  int (*create)(const rl_config_t *, rl_t **);
+  void (*destroy)(rl_t *);
+  int (*check)(rl_t *, const void *, size_t, uint64_t, rl_decision_t *);
+  rl_t *limiter;
+} load_instance_t;
+
+static char *load_keys;
+
+static int prepare_keys(uint64_t key_count) {
+  free(load_keys);
+  load_keys = malloc(key_count * LOAD_KEY_STRIDE);
+  if (load_keys == NULL)
+    return -ENOMEM;
+  for (uint64_t key = 0; key < key_count; key++) {
+    char text[32];
+    snprintf(text, sizeof text, "client:%08llu",
+             (unsigned long long)(key % 100000000));
+    for (int i = 0; i < LOAD_KEY_STRIDE; i++)
+      load_keys[key * LOAD_KEY_STRIDE + i] = text[i];
+  }
+  return 0;
+}
+
+static void release_keys(void) {
+  free(load_keys);
+  load_keys = NULL;
+}
+
+static int create_for(const plugin_t *plugin, rl_algorithm_t algorithm,
+                      void **instance) {
+  load_instance_t *load = calloc(1, sizeof *load);
+  if (load == NULL)
+    return -ENOMEM;
+  *(void **)&load->create = plugin_symbol(plugin, "rl_create");
+  *(void **)&load->destroy = plugin_symbol(plugin, "rl_destroy");
+  *(void **)&load->check = plugin_symbol(plugin, "rl_check");
+  if (load->create == NULL || load->destroy == NULL || load->check == NULL) {
+    free(load);
+    return -ENOENT;
+  }
+  rl_config_t config = {algorithm, LOAD_LIMIT, LOAD_WINDOW_NS};
+  int rc = load->create(&config, &load->limiter);
+  if (rc != 0) {
+    free(load);
+    return rc;
+  }
+  *instance = load;
+  return 0;
+}
+
+static void destroy(void *instance) {
+  load_instance_t *load = instance;
+  load->destroy(load->limiter);
+  free(load);
+}
+
+static int operate(void *instance, uint64_t key, uint64_t now_ns) {
+  load_instance_t *load = instance;
+  rl_decision_t decision;
+  return load->check(load->limiter, load_keys + key * LOAD_KEY_STRIDE,
+                     LOAD_KEY_STRIDE, now_ns, &decision);
+}
+
+static int create_fixed_window(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, RL_FIXED_WINDOW, instance);
+}
+
+static int create_sliding_log(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, RL_SLIDING_LOG, instance);
+}
+
+static int create_token_bucket(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, RL_TOKEN_BUCKET, instance);
+}
+
+static int create_sliding_window(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, RL_SLIDING_WINDOW, instance);
+}
+
+static const kata_stage_t stages[] = {
+    {1, "fixed_window", "fixed window"},
+    {2, "sliding_log", "sliding log"},
+    {3, "token_bucket", "token bucket"},
+    {4, "sliding_window", "sliding window counter"},
+    {5, "concurrency", "concurrency"},
+    {6, "memory", "memory"},
+};
+
+static const kata_workload_t workloads[] = {
+    {"fixed window", 1, create_fixed_window, destroy, operate},
+    {"sliding log", 2, create_sliding_log, destroy, operate},
+    {"token bucket", 3, create_token_bucket, destroy, operate},
+    {"sliding window counter", 4, create_sliding_window, destroy, operate},
+};
+
+const kata_t kata_rate_limiter = {
+    .name = "rate_limiter",
+    .title = "rate limiter",
+    .header = "rate_limiter.h",
+    .stages = stages,
+    .stage_count = sizeof stages / sizeof stages[0],
+    .workloads = workloads,
+    .workload_count = sizeof workloads / sizeof workloads[0],
+    .prepare_keys = prepare_keys,
+    .release_keys = release_keys,
+};

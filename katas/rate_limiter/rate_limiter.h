@@ -1,0 +1,70 @@
+/* rate_limiter.h - the contract a rate limiter implements: create, check,
+ * destroy. Read this file and katas/rate_limiter/README.md; nothing else. */
+#ifndef RATE_LIMITER_H
+#define RATE_LIMITER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Returned by rl_create for an algorithm you have not written yet. The
+ * harness then shows that stage as "not attempted" instead of failed. */
+#define RL_ENOTIMPL (-ENOSYS)
+
+/* The longest key a caller may pass; longer keys get -EINVAL. */
+#define RL_KEY_MAX 1024
+
+/* retry_after_ns when no wait will ever do (limit 0). */
+#define RL_NEVER UINT64_MAX
+
+typedef enum rl_algorithm {
+  RL_FIXED_WINDOW = 1,  /* stage 1 */
+  RL_SLIDING_LOG = 2,   /* stage 2 */
+  RL_TOKEN_BUCKET = 3,  /* stage 3 */
+  RL_SLIDING_WINDOW = 4 /* stage 4: sliding window counter */
+} rl_algorithm_t;
+
+typedef struct rl_config {
+  rl_algorithm_t algorithm;
+  uint64_t limit;     /* requests per window per key; 0 denies everything */
+  uint64_t window_ns; /* W, the window length in ns; must be > 0 */
+} rl_config_t;
+
+typedef struct rl_decision {
+  bool allowed;
+  /* How many further requests for this key would be allowed at this same
+   * instant, after this one. */
+  uint64_t remaining;
+  /* The smallest wait d >= 0 in ns such that a request for this key at
+   * now_ns + d would be allowed, if nothing else happened in between.
+   * 0 when remaining > 0; RL_NEVER when limit is 0. */
+  uint64_t retry_after_ns;
+} rl_decision_t;
+
+/* One limiter: many keys, one algorithm, one limit. Opaque to callers. */
+typedef struct rl rl_t;
+
+/* Creates a limiter for config and stores it in *out.
+ * Returns 0; RL_ENOTIMPL when config->algorithm is one you do not do;
+ * -EINVAL when window_ns is 0, or limit * window_ns does not fit in 63 bits;
+ * -ENOMEM when memory runs out. The limiter owns no memory of the caller's. */
+int rl_create(const rl_config_t *config, rl_t **out);
+
+/* Frees everything the limiter holds. rl may be NULL. */
+void rl_destroy(rl_t *rl);
+
+/* Decides whether one request for key at now_ns is allowed, counts it if it
+ * is, and fills *decision.
+ * key: key_len bytes, binary (may hold NUL bytes), may be empty (key_len 0,
+ * key may then be NULL), at most RL_KEY_MAX. The caller may reuse the bytes
+ * as soon as the call returns: copy what you keep.
+ * now_ns: the time, supplied by the caller; never read a clock yourself.
+ * Calls for one key may arrive slightly out of order from several threads: a
+ * now_ns earlier than one already seen for that key is treated as the latest
+ * seen. Must be safe to call from many threads at once (stage 5).
+ * Returns 0; -EINVAL for a key longer than RL_KEY_MAX; -ENOMEM. */
+int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
+             rl_decision_t *decision);
+
+#endif /* RATE_LIMITER_H */
