@@ -1,0 +1,222 @@
+/* test_sdkata.c - sdkata end to end: the verdicts a learner sees for code
+ * that crashes, hangs, exits, runs out of memory or does not compile, the
+ * stub, any .c path, and a load table. Runs the real binary. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+
+#define CONTAINMENT SDKATA_BUILD_DIR "/plugins/rate_limiter/containment"
+
+/* What one sdkata run left: its exit, its printed words, its JSON. */
+typedef struct sdkata_run {
+  proc_result_t exit;
+  char *output;
+  cJSON *json;
+} sdkata_run_t;
+
+static sdkata_run_t run_sdkata(const char *name, const char *const args[]) {
+  char output_path[512], json_path[512];
+  snprintf(output_path, sizeof output_path, "%s/runs/e2e-%s.out",
+           SDKATA_BUILD_DIR, name);
+  snprintf(json_path, sizeof json_path, "%s/runs/e2e-%s.json",
+           SDKATA_BUILD_DIR, name);
+  remove(json_path);
+  char *argv[32] = {SDKATA_BUILD_DIR "/sdkata"};
+  int argc = 1;
+  for (; args[argc - 1] != NULL && argc < 28; argc++)
+    argv[argc] = (char *)args[argc - 1];
+  argv[argc++] = "--json";
+  argv[argc++] = json_path;
+  argv[argc] = NULL;
+  char *env[] = {"NO_COLOR=1", NULL};
+  sdkata_run_t run = {0};
+  int rc = proc_run(argv, env, output_path, 300000, &run.exit);
+  cr_assert_eq(rc, 0, "could not start %s: %d", argv[0], rc);
+  run.output = proc_read_file(output_path);
+  char *json_text = proc_read_file(json_path);
+  run.json = json_text ? cJSON_Parse(json_text) : NULL;
+  free(json_text);
+  cr_assert_eq(run.exit.term_signal, 0,
+               "sdkata itself died of signal %d; it must never die of the "
+               "code it checks. Output:\n%s",
+               run.exit.term_signal, run.output ? run.output : "");
+  return run;
+}
+
+static void free_run(sdkata_run_t *run) {
+  free(run->output);
+  cJSON_Delete(run->json);
+}
+
+/* The JSON of stage number (1-based). */
+static const cJSON *stage_json(const sdkata_run_t *run, int number) {
+  cr_assert_not_null(run->json, "sdkata wrote no JSON; output:\n%s",
+                     run->output);
+  const cJSON *stage =
+      cJSON_GetArrayItem(cJSON_GetObjectItem(run->json, "stages"), number - 1);
+  cr_assert_not_null(stage, "no stage %d in the JSON", number);
+  return stage;
+}
+
+static const char *status_of(const sdkata_run_t *run, int number) {
+  return cJSON_GetStringValue(
+      cJSON_GetObjectItem(stage_json(run, number), "status"));
+}
+
+static const char *first_failure(const sdkata_run_t *run, int number) {
+  const cJSON *failure = cJSON_GetArrayItem(
+      cJSON_GetObjectItem(stage_json(run, number), "failures"), 0);
+  const char *message =
+      cJSON_GetStringValue(cJSON_GetObjectItem(failure, "message"));
+  cr_assert_not_null(message, "stage %d has no failure message; output:\n%s",
+                     number, run->output);
+  return message;
+}
+
+/* Runs stage 1 only of the containment plug-in name and returns the run. */
+static sdkata_run_t run_stage1(const char *name) {
+  char impl[512];
+  snprintf(impl, sizeof impl, CONTAINMENT "/%s.so", name);
+  const char *args[] = {"check",  "rate_limiter", "--impl", impl, "--stage",
+                        "1",      "--seed",       "1",      NULL};
+  return run_sdkata(name, args);
+}
+
+static void assert_stage1_failed_with(const char *name, const char *words) {
+  sdkata_run_t run = run_stage1(name);
+  cr_assert_str_eq(status_of(&run, 1), "failed",
+                   "%s: stage 1 should fail; output:\n%s", name, run.output);
+  const char *message = first_failure(&run, 1);
+  cr_assert(strstr(message, words) != NULL,
+            "%s: the verdict should say \"%s\"; it said:\n%s", name, words,
+            message);
+  cr_assert_eq(run.exit.exit_status, 1,
+               "%s: sdkata should exit 1 for a failed stage, got %lld", name,
+               (long long)run.exit.exit_status);
+  free_run(&run);
+}
+
+Test(containment, a_crash_is_named_by_its_signal, .timeout = 300) {
+  assert_stage1_failed_with("crash", "segmentation fault (SIGSEGV)");
+}
+
+Test(containment, a_hang_is_named_as_a_loop_or_deadlock, .timeout = 300) {
+  assert_stage1_failed_with("hang", "did not finish within");
+}
+
+Test(containment, an_exit_from_the_code_is_named, .timeout = 300) {
+  assert_stage1_failed_with("exits", "exit()");
+}
+
+Test(containment, runaway_memory_is_named_as_running_out, .timeout = 300) {
+#if SDKATA_SANITIZED
+  cr_skip_test("the address-space cap is off under the sanitizers");
+#endif
+  assert_stage1_failed_with("runaway", "ran out of memory");
+}
+
+Test(containment, a_use_after_free_is_named_under_sanitize, .timeout = 300) {
+#if !SDKATA_SANITIZED
+  cr_skip_test("needs the sanitizer build (make test-sanitize)");
+#endif
+  assert_stage1_failed_with("use_after_free", "used memory after freeing it");
+}
+
+Test(build, a_compile_error_is_shown_alone_as_the_compiler_wrote_it,
+     .timeout = 300) {
+  const char *args[] = {"check", "rate_limiter", "--impl",
+                        SDKATA_SOURCE_DIR "/tests/containment/"
+                                          "does_not_compile.c",
+                        NULL};
+  sdkata_run_t run = run_sdkata("does_not_compile", args);
+  cr_assert_eq(run.exit.exit_status, 2, "exit status %lld, expected 2",
+               (long long)run.exit.exit_status);
+  cr_assert(strstr(run.output, "does_not_compile.c:7") != NULL &&
+                strstr(run.output, "error") != NULL,
+            "the compiler's error (file:line and 'error') should be shown; "
+            "output:\n%s",
+            run.output);
+  cr_assert(strstr(run.output, "stage 1") == NULL,
+            "nothing else may run after a compile error; output:\n%s",
+            run.output);
+  free_run(&run);
+}
+
+Test(build, any_c_file_that_implements_the_header_can_be_checked,
+     .timeout = 300) {
+  const char *args[] = {"check", "rate_limiter", "--impl",
+                        SDKATA_SOURCE_DIR "/katas/rate_limiter/reference/"
+                                          "fixed_window.c",
+                        "--stage", "1", "--seed", "3", NULL};
+  sdkata_run_t run = run_sdkata("any_c_file", args);
+  cr_assert_str_eq(status_of(&run, 1), "passed",
+                   "the reference's source, given as a path, should pass "
+                   "stage 1; output:\n%s",
+                   run.output);
+  free_run(&run);
+}
+
+Test(stub, the_shipped_stub_shows_every_stage_not_attempted,
+     .timeout = 300) {
+  /* The shipped stub, from git: solution.c itself is the learner's to
+   * change, so this test must not depend on it. */
+  char stub_path[512], command[1024];
+  snprintf(stub_path, sizeof stub_path, "%s/runs/shipped_stub.c",
+           SDKATA_BUILD_DIR);
+  snprintf(command, sizeof command,
+           "git -C '%s' show HEAD:katas/rate_limiter/solution.c > '%s' "
+           "2>/dev/null",
+           SDKATA_SOURCE_DIR, stub_path);
+  if (system(command) != 0)
+    cr_skip_test("not a git checkout: the shipped stub cannot be read");
+  const char *args[] = {"check", "rate_limiter", "--impl", stub_path, NULL};
+  sdkata_run_t run = run_sdkata("stub", args);
+  for (int stage = 1; stage <= 6; stage++)
+    cr_assert_str_eq(status_of(&run, stage), "not attempted",
+                     "stage %d of the stub; output:\n%s", stage, run.output);
+  cr_assert(strstr(run.output, "README.md") != NULL,
+            "the stub's run should point to the README; output:\n%s",
+            run.output);
+  cr_assert_eq(run.exit.exit_status, 1, "exit status %lld, expected 1",
+               (long long)run.exit.exit_status);
+  free_run(&run);
+}
+
+Test(load, the_reference_is_measured_beside_the_naive_baseline,
+     .timeout = 300) {
+#if SDKATA_SANITIZED
+  cr_skip_test("no load under the sanitizers: their numbers mean nothing");
+#endif
+  const char *args[] = {"check",   "rate_limiter", "--impl", "fixed_window",
+                        "--stage", "0",            "--seed", "5",
+                        "--keys",  "20000",        "--rounds", "2",
+                        "--seconds", "0.2",        NULL};
+  sdkata_run_t run = run_sdkata("load", args);
+  const cJSON *load =
+      cJSON_GetArrayItem(cJSON_GetObjectItem(run.json, "loads"), 0);
+  const cJSON *rows = cJSON_GetObjectItem(load, "rows");
+  cr_assert_eq(cJSON_GetArraySize(rows), 3,
+               "rows for fixed_window, reference and naive expected; "
+               "output:\n%s",
+               run.output);
+  const cJSON *row;
+  cJSON_ArrayForEach(row, rows) {
+    const char *impl = cJSON_GetStringValue(cJSON_GetObjectItem(row, "impl"));
+    double ops = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "operations"));
+    double p50 = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "p50_ns"));
+    double p99 = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "p99_ns"));
+    double errors = cJSON_GetNumberValue(cJSON_GetObjectItem(row, "errors"));
+    cr_assert(ops > 0 && p50 > 0 && p99 >= p50 && errors == 0,
+              "%s: operations %.0f, p50 %.0f ns, p99 %.0f ns, errors %.0f; "
+              "expected operations, p50 <= p99, no errors",
+              impl, ops, p50, p99, errors);
+  }
+  cr_assert(strstr(run.output, "vs ref") && strstr(run.output, "verdict:"),
+            "the table and its verdict should be printed; output:\n%s",
+            run.output);
+  free_run(&run);
+}
