@@ -402,7 +402,8 @@ int command_mutants(command_options_t *options) {
     int caught = run.first_failed >= 0
                      ? kata->stages[run.first_failed].number
                      : -1;
-    int ok = expected > 0 && caught == expected;
+    int ok = expected > 0 && caught == expected &&
+             !run.results[run.first_failed].runner_broken;
     failures += !ok;
     printf("%-36s expected stage %d, ", names[m], expected);
     if (caught < 0) {

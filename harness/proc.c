@@ -39,7 +39,15 @@ static void on_timeout(uv_timer_t *timer) {
   uv_process_kill(&state->process, SIGKILL);
 }
 
-/* environ plus env_add, as a new NULL-terminated array (entries borrowed). */
+/* 1 when entry ("K=V") sets the variable that change ("K=V" or "K")
+ * names. */
+static int same_variable(const char *entry, const char *change) {
+  size_t length = strcspn(change, "=");
+  return strncmp(entry, change, length) == 0 && entry[length] == '=';
+}
+
+/* environ changed by env_add ("K=V" sets, "K" removes), as a new
+ * NULL-terminated array whose entries are borrowed. */
 static char **environment_with(char *const env_add[]) {
   size_t base = 0, extra = 0;
   while (environ[base] != NULL)
@@ -49,9 +57,18 @@ static char **environment_with(char *const env_add[]) {
   char **env = calloc(base + extra + 1, sizeof *env);
   if (env == NULL)
     return NULL;
-  memcpy(env, environ, base * sizeof *env);
-  if (extra > 0)
-    memcpy(env + base, env_add, extra * sizeof *env);
+  size_t count = 0;
+  for (size_t i = 0; i < base; i++) {
+    int changed = 0;
+    for (size_t j = 0; j < extra && !changed; j++)
+      changed = same_variable(environ[i], env_add[j]);
+    if (!changed)
+      env[count++] = environ[i];
+  }
+  for (size_t j = 0; j < extra; j++)
+    if (strchr(env_add[j], '=') != NULL)
+      env[count++] = env_add[j];
+  env[count] = NULL;
   return env;
 }
 

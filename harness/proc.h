@@ -10,8 +10,8 @@ typedef struct proc_result {
   int timed_out;       /* 1 when it was killed for running too long */
 } proc_result_t;
 
-/* Runs argv[0] with argv and extra environment entries env_add ("K=V",
- * NULL-terminated, may be NULL; added to this process's environment). The
+/* Runs argv[0] with argv and this process's environment changed by env_add
+ * (NULL-terminated, may be NULL): "K=V" sets K, a bare "K" removes it. The
  * child's stdout and stderr go to output_path (truncated), or are inherited
  * when output_path is NULL. Kills it with SIGKILL after timeout_ms (0: no
  * limit). Returns 0 with *result filled, or a negative libuv error when the

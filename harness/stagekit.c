@@ -2,8 +2,12 @@
  * test, the seed, crash notes and jemalloc leak accounting. */
 #include "stagekit.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/output.h>
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -125,6 +129,11 @@ static void on_fatal_signal(int signal_number) {
         *space = '\0';
       write_text(fd, statm);
       write_text(fd, "\n");
+      /* Then the frames, innermost first, to name the function it died in
+       * ("solution.so(rl_check+0x2a)"). */
+      void *frames[16];
+      int depth = backtrace(frames, 16);
+      backtrace_symbols_fd(frames, depth, fd);
       close(fd);
     }
   }
@@ -145,6 +154,10 @@ void stagekit_guard(void) {
     sigaction(signals[i], &action, NULL);
   current_step[0] = '\0';
   note_paths_init();
+  /* backtrace() loads libgcc on first use, which is not safe inside a
+   * signal handler: do it now. */
+  void *warm_up[1];
+  backtrace(warm_up, 1);
   /* Runaway memory in the code under test must end this test, not the
    * machine: cap the address space (not under a sanitizer, which reserves
    * terabytes of shadow memory). */
@@ -237,4 +250,58 @@ uint64_t stagekit_rng_next(stagekit_rng_t *rng) {
 uint64_t stagekit_rng_below(stagekit_rng_t *rng, uint64_t bound) {
   /* Lemire's multiply-shift; the tiny bias is irrelevant for tests. */
   return (uint64_t)(((unsigned __int128)stagekit_rng_next(rng) * bound) >> 64);
+}
+
+/* Criterion's own JSON report does not escape the messages it carries (a
+ * key printed in quotes breaks it), so the runner also writes this one,
+ * through cJSON, with what the harness needs: per test, its status, the
+ * signal that killed it, a timeout, an early exit, and every failed
+ * assertion's message. Selected with --output=sdkata=FILE. */
+static void write_sdkata_report(FILE *stream,
+                                struct criterion_global_stats *stats) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *suites = cJSON_AddArrayToObject(root, "suites");
+  for (struct criterion_suite_stats *suite = stats->suites; suite != NULL;
+       suite = suite->next) {
+    cJSON *suite_json = cJSON_CreateObject();
+    cJSON_AddStringToObject(suite_json, "name", suite->suite->name);
+    cJSON *tests = cJSON_AddArrayToObject(suite_json, "tests");
+    for (struct criterion_test_stats *test = suite->tests; test != NULL;
+         test = test->next) {
+      cJSON *test_json = cJSON_CreateObject();
+      const char *status = test->test_status == CR_STATUS_PASSED ? "PASSED"
+                           : test->test_status == CR_STATUS_SKIPPED
+                               ? "SKIPPED"
+                               : "FAILED";
+      cJSON_AddStringToObject(test_json, "name", test->test->name);
+      cJSON_AddStringToObject(test_json, "status", status);
+      cJSON_AddBoolToObject(test_json, "crashed", test->crashed);
+      cJSON_AddNumberToObject(test_json, "signal", test->signal);
+      cJSON_AddBoolToObject(test_json, "timed_out", test->timed_out);
+      cJSON_AddNumberToObject(test_json, "timeout",
+                              test->test->data ? test->test->data->timeout
+                                               : 0);
+      cJSON_AddNumberToObject(test_json, "exit_code", test->exit_code);
+      cJSON_AddNumberToObject(test_json, "seconds", test->elapsed_time);
+      if (test->message != NULL)
+        cJSON_AddStringToObject(test_json, "message", test->message);
+      cJSON *failures = cJSON_AddArrayToObject(test_json, "failures");
+      for (struct criterion_assert_stats *check = test->asserts; check != NULL;
+           check = check->next)
+        if (!check->passed && check->message != NULL)
+          cJSON_AddItemToArray(failures, cJSON_CreateString(check->message));
+      cJSON_AddItemToArray(tests, test_json);
+    }
+    cJSON_AddItemToArray(suites, suite_json);
+  }
+  char *text = cJSON_Print(root);
+  if (text != NULL)
+    fputs(text, stream);
+  free(text);
+  cJSON_Delete(root);
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *tests) {
+  (void)tests;
+  criterion_register_output_provider("sdkata", write_sdkata_report);
 }

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,53 +145,110 @@ static char *explain_sanitizer_report(const char *report) {
   return words;
 }
 
-static const char *signal_words(const char *signal_name) {
-  if (strcmp(signal_name, "SIGSEGV") == 0)
+static const char *signal_words(int signal_number) {
+  if (signal_number == SIGSEGV)
     return "crashed with a segmentation fault (SIGSEGV): the code read or "
            "wrote memory it does not own - a NULL or freed pointer, or an "
            "index past the end of an array";
-  if (strcmp(signal_name, "SIGABRT") == 0)
+  if (signal_number == SIGABRT)
     return "aborted (SIGABRT): an assert() failed, or the allocator found "
            "its memory corrupted (a double free, or a write past the end of "
            "a block)";
-  if (strcmp(signal_name, "SIGFPE") == 0)
+  if (signal_number == SIGFPE)
     return "crashed with an arithmetic error (SIGFPE): an integer division "
            "by zero";
-  if (strcmp(signal_name, "SIGBUS") == 0)
+  if (signal_number == SIGBUS)
     return "crashed with a bus error (SIGBUS): a misaligned or unmapped "
            "memory access";
-  if (strcmp(signal_name, "SIGILL") == 0)
+  if (signal_number == SIGILL)
     return "crashed on an illegal instruction (SIGILL): a corrupted function "
            "pointer, or __builtin_unreachable() reached";
-  return "crashed";
+  return NULL;
 }
 
-/* Explains an ERRORED test (a crash or a timeout) from its notes. */
-static char *explain_error(const char *criterion_message,
+/* "dir/crash.so(rl_check+0x7)[0x7f..]" -> "rl_check"; NULL when the frame
+ * has no name. Writes into name. */
+static const char *frame_function(const char *frame, size_t length,
+                                  char *name, size_t size) {
+  const char *open = memchr(frame, '(', length);
+  if (open == NULL || open[1] == '+' || open[1] == ')')
+    return NULL;
+  const char *end = open + 1;
+  while (end < frame + length && *end != '+' && *end != ')')
+    end++;
+  snprintf(name, size, "%.*s", (int)(end - open - 1), open + 1);
+  return name;
+}
+
+/* Where the crash happened, from the backtrace lines of a crash note: the
+ * first two frames are the handler and the kernel's trampoline; the next
+ * one faulted. Says "in rl_check" or "in memcpy, called from rl_check". */
+static char *crash_location(const char *frames) {
+  char *words = NULL;
+  const char *line = frames;
+  char faulted[128] = "", caller[128] = "";
+  for (int index = 0; line != NULL && *line != '\0' && index < 8; index++) {
+    const char *end = strchr(line, '\n');
+    size_t length = end ? (size_t)(end - line) : strlen(line);
+    char name[128];
+    if (index >= 2 && frame_function(line, length, name, sizeof name)) {
+      int in_libc = memmem(line, length, "libc.so", 7) != NULL;
+      if (faulted[0] == '\0' && in_libc)
+        snprintf(faulted, sizeof faulted, "%s", name);
+      else if (!in_libc) {
+        snprintf(caller, sizeof caller, "%s", name);
+        break;
+      }
+    }
+    line = end ? end + 1 : NULL;
+  }
+  if (caller[0] != '\0' && faulted[0] != '\0')
+    words = append(words, "\nit crashed in %s, called from %s", faulted,
+                   caller);
+  else if (caller[0] != '\0')
+    words = append(words, "\nit crashed in %s", caller);
+  return words;
+}
+
+/* Explains a test that timed out (after timed_out_after s, when > 0) or
+ * was killed by signal_number, from the
+ * notes it left (the step it was at, its memory, a sanitizer report). */
+static char *explain_error(double timed_out_after, int signal_number,
                            const char *notes_dir, const char *suite,
                            const char *test) {
   char *words = NULL;
   char *step = read_note(notes_dir, suite, test, ".step");
-  if (strstr(criterion_message, "timed out")) {
+  if (timed_out_after > 0) {
     words = append(words,
-                   "did not finish in time: an infinite loop, or a deadlock "
-                   "(a lock taken twice, or never released)");
+                   "did not finish within %g s: an infinite loop, or a "
+                   "deadlock (a lock taken twice, or never released)",
+                   timed_out_after);
   } else {
+    char unknown[64];
+    const char *crash_words = signal_words(signal_number);
+    if (crash_words == NULL) {
+      snprintf(unknown, sizeof unknown, "crashed, killed by signal %d (%s)",
+               signal_number, strsignal(signal_number));
+      crash_words = unknown;
+    }
     char *crash = read_note(notes_dir, suite, test, ".crash");
     char *report = read_sanitizer_report(notes_dir, suite, test);
     if (report != NULL) {
       words = explain_sanitizer_report(report);
     } else if (crash != NULL) {
-      char signal_name[32] = "", crash_step[512] = "";
+      char crash_step[512] = "";
       unsigned long long pages = 0;
-      /* The step line may be empty, so read line by line. */
+      const char *frames = NULL;
+      /* Line 1 names the signal (Criterion told us already); the step
+       * line may be empty, so read line by line. */
       const char *line2 = strchr(crash, '\n');
-      sscanf(crash, "%31[^\n]", signal_name);
       if (line2 != NULL) {
         sscanf(line2 + 1, "%511[^\n]", crash_step);
         const char *line3 = strchr(line2 + 1, '\n');
-        if (line3 != NULL)
+        if (line3 != NULL) {
           pages = strtoull(line3 + 1, NULL, 10);
+          frames = strchr(line3 + 1, '\n');
+        }
       }
       unsigned long long used_kib = pages * STAGE_PAGE_KIB;
       if (used_kib * 10 >= STAGE_MEMORY_CAP_KIB * 9)
@@ -199,15 +257,19 @@ static char *explain_error(const char *criterion_message,
                        "test's cap of %llu MiB (memory that is never freed, "
                        "or a loop that keeps allocating); then it %s",
                        used_kib >> 10, STAGE_MEMORY_CAP_KIB >> 10,
-                       signal_words(signal_name));
+                       crash_words);
       else
-        words = append(words, "%s", signal_words(signal_name));
+        words = append(words, "%s", crash_words);
+      char *location = frames ? crash_location(frames + 1) : NULL;
+      if (location != NULL)
+        words = append(words, "%s", location);
+      free(location);
       if (crash_step[0] != '\0') {
         free(step);
         step = strdup(crash_step);
       }
     } else {
-      words = append(words, "crashed (killed by a signal)");
+      words = append(words, "%s", crash_words);
     }
     free(crash);
     free(report);
@@ -218,34 +280,13 @@ static char *explain_error(const char *criterion_message,
   return words;
 }
 
-/* "stage1.c:42: request 3 ..." -> "request 3 ...". */
-static const char *skip_location(const char *line) {
-  const char *c_file = strstr(line, ".c:");
-  if (c_file == NULL || memchr(line, ' ', (size_t)(c_file - line)) != NULL)
-    return line;
-  const char *cursor = c_file + 3;
-  while (*cursor >= '0' && *cursor <= '9')
-    cursor++;
-  return strncmp(cursor, ": ", 2) == 0 ? cursor + 2 : line;
-}
-
-/* Joins Criterion's message lines into one text, without the
- * "file.c:NN: " prefix (a line of the test file means nothing to a
- * learner) and without the continuation lines' indent. */
+/* Joins a test's failed-assertion messages into one text. */
 static char *join_messages(const cJSON *messages) {
   char *text = NULL;
   const cJSON *line;
   cJSON_ArrayForEach(line, messages) {
-    if (!cJSON_IsString(line))
-      continue;
-    const char *value = line->valuestring;
-    if (text == NULL) {
-      text = append(text, "%s", skip_location(value));
-    } else {
-      while (value[0] == ' ' && value[1] == ' ')
-        value += 2;
-      text = append(text, "\n%s", value);
-    }
+    if (cJSON_IsString(line))
+      text = append(text, "%s%s", text ? "\n" : "", line->valuestring);
   }
   return text;
 }
@@ -264,12 +305,38 @@ static void add_failure(stage_result_t *result, const char *suite,
   failure->message = message;
 }
 
+/* Why a failed test failed, in words: its assertion's message, or the
+ * crash, hang or exit that ended it. */
+static char *explain_failure(const cJSON *test, const char *suite,
+                             const char *name, const char *notes_dir) {
+  if (cJSON_IsTrue(cJSON_GetObjectItem(test, "timed_out"))) {
+    double timeout =
+        cJSON_GetNumberValue(cJSON_GetObjectItem(test, "timeout"));
+    return explain_error(timeout > 0 ? timeout : 1, 0, notes_dir, suite,
+                         name);
+  }
+  if (cJSON_IsTrue(cJSON_GetObjectItem(test, "crashed"))) {
+    int signal_number =
+        (int)cJSON_GetNumberValue(cJSON_GetObjectItem(test, "signal"));
+    return explain_error(0, signal_number, notes_dir, suite, name);
+  }
+  char *message = join_messages(cJSON_GetObjectItem(test, "failures"));
+  if (message != NULL)
+    return message;
+  int exit_code =
+      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(test, "exit_code"));
+  return append(NULL,
+                "the test process ended in the middle of the test (exit "
+                "status %d): does the code call exit()? An implementation "
+                "must never end the process",
+                exit_code);
+}
+
 static void read_test(const cJSON *test, const char *suite,
                       const char *notes_dir, stage_result_t *result) {
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(test, "name"));
   const char *status =
       cJSON_GetStringValue(cJSON_GetObjectItem(test, "status"));
-  const cJSON *messages = cJSON_GetObjectItem(test, "messages");
   if (name == NULL || status == NULL)
     return;
   result->tests++;
@@ -282,29 +349,22 @@ static void read_test(const cJSON *test, const char *suite,
     result->passed++;
   } else if (strcmp(status, "SKIPPED") == 0) {
     result->skipped++;
-    if (result->skip_reason == NULL)
-      result->skip_reason = join_messages(messages);
-  } else if (strcmp(status, "ERRORED") == 0) {
-    result->failed++;
-    char *criterion_message = join_messages(messages);
-    add_failure(result, suite, name,
-                explain_error(criterion_message ? criterion_message : "",
-                              notes_dir, suite, name));
-    free(criterion_message);
+    const char *reason =
+        cJSON_GetStringValue(cJSON_GetObjectItem(test, "message"));
+    if (result->skip_reason == NULL && reason != NULL)
+      result->skip_reason = strdup(reason);
   } else {
     result->failed++;
-    char *message = join_messages(messages);
-    if (message == NULL)
-      message = append(NULL, "the test process ended in the middle of the "
-                             "test: does the code call exit()? An "
-                             "implementation must never end the process");
-    add_failure(result, suite, name, message);
+    add_failure(result, suite, name,
+                explain_failure(test, suite, name, notes_dir));
   }
 }
 
-/* Reads Criterion's JSON report into result. Returns 0 or -EPROTO. */
-static int read_report(const char *report_path, const char *notes_dir,
-                       stage_result_t *result) {
+/* Reads the tests of suite from Criterion's JSON report into result (the
+ * report lists every suite, the filtered-out ones as skipped). Returns 0,
+ * -ENOENT or -EPROTO. */
+static int read_report(const char *report_path, const char *suite_wanted,
+                       const char *notes_dir, stage_result_t *result) {
   char *text = proc_read_file(report_path);
   if (text == NULL)
     return -ENOENT;
@@ -313,12 +373,14 @@ static int read_report(const char *report_path, const char *notes_dir,
   if (root == NULL)
     return -EPROTO;
   const cJSON *suite;
-  cJSON_ArrayForEach(suite, cJSON_GetObjectItem(root, "test_suites")) {
+  cJSON_ArrayForEach(suite, cJSON_GetObjectItem(root, "suites")) {
     const char *suite_name =
         cJSON_GetStringValue(cJSON_GetObjectItem(suite, "name"));
+    if (suite_name == NULL || strcmp(suite_name, suite_wanted) != 0)
+      continue;
     const cJSON *test;
     cJSON_ArrayForEach(test, cJSON_GetObjectItem(suite, "tests")) {
-      read_test(test, suite_name ? suite_name : "?", notes_dir, result);
+      read_test(test, suite_name, notes_dir, result);
     }
   }
   cJSON_Delete(root);
@@ -343,17 +405,23 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
   snprintf(seed_env, sizeof seed_env, "SDKATA_SEED=%llu",
            (unsigned long long)options->seed);
   snprintf(notes_env, sizeof notes_env, "SDKATA_NOTES=%s", notes_dir);
+  /* BXFI_MAP marks a Criterion worker: when sdkata itself runs inside one
+   * (the project's own tests), the runner must not inherit it. */
   char *env[] = {plugin_env,
                  seed_env,
                  notes_env,
+                 "BXFI_MAP",
                  "ASAN_OPTIONS=abort_on_error=1:detect_leaks=0",
                  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:"
                  "abort_on_error=1",
                  NULL};
   char filter[128], json[PATH_MAX + 32];
   snprintf(filter, sizeof filter, "--filter=%s/*", stage->suite);
-  snprintf(json, sizeof json, "--json=%s", report_path);
-  char *argv[] = {(char *)options->runner, filter, json, "--jobs=2", NULL};
+  snprintf(json, sizeof json, "-Osdkata:%s", report_path);
+  /* --fail-fast: the first failure is the verdict; a hang then costs one
+   * test timeout, not one per test. */
+  char *argv[] = {(char *)options->runner, filter, json, "--jobs=2",
+                  "--fail-fast", NULL};
 
   uint64_t started = clock_monotonic_ns();
   proc_result_t run;
@@ -361,14 +429,16 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
   result->seconds = (double)(clock_monotonic_ns() - started) / 1e9;
   if (rc != 0) {
     result->status = STAGE_FAILED;
+    result->runner_broken = 1;
     add_failure(result, stage->suite, "runner",
                 append(NULL, "could not start the stage runner %s: %s",
                        options->runner, uv_strerror(rc)));
     return rc;
   }
-  rc = read_report(report_path, notes_dir, result);
+  rc = read_report(report_path, stage->suite, notes_dir, result);
   if (rc != 0 || result->tests == 0) {
     result->status = STAGE_FAILED;
+    result->runner_broken = 1;
     add_failure(result, stage->suite, "runner",
                 append(NULL,
                        "the stage runner %s, leaving no report (%s); its "
@@ -392,6 +462,7 @@ void stage_result_merge(stage_result_t *into, stage_result_t *other) {
     into->status = STAGE_FAILED;
   else if (other->status == STAGE_PASSED || into->status == STAGE_PASSED)
     into->status = STAGE_PASSED;
+  into->runner_broken |= other->runner_broken;
   into->tests += other->tests;
   into->passed += other->passed;
   into->failed += other->failed;

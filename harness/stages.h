@@ -22,6 +22,7 @@ typedef struct stage_failure {
 
 typedef struct stage_result {
   stage_status_t status;
+  int runner_broken; /* failed because the runner could not run the tests */
   int tests, passed, failed, skipped;
   double seconds;
   char *skip_reason; /* the first skipped test's reason, or NULL */

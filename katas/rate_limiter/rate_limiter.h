@@ -37,8 +37,10 @@ typedef struct rl_decision {
    * instant, after this one. */
   uint64_t remaining;
   /* The smallest wait d >= 0 in ns such that a request for this key at
-   * now_ns + d would be allowed, if nothing else happened in between.
-   * 0 when remaining > 0; RL_NEVER when limit is 0. */
+   * t + d would be allowed, if nothing else happened in between; t is the
+   * time the call was decided at: now_ns, or the latest time already seen
+   * for the key when now_ns is earlier. 0 when remaining > 0; RL_NEVER when
+   * limit is 0. */
   uint64_t retry_after_ns;
 } rl_decision_t;
 
