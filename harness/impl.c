@@ -98,9 +98,8 @@ static int compile_into(const kata_t *kata, const char *source, int sanitize,
   return rc;
 }
 
-int impl_resolve(const kata_t *kata, const char *spec, int sanitize,
-                 impl_set_t *set) {
-  memset(set, 0, sizeof *set);
+static int resolve(const kata_t *kata, const char *spec, int sanitize,
+                   impl_set_t *set) {
   char kata_dir[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64];
   impl_kata_dir(kata, kata_dir, sizeof kata_dir);
   if (spec == NULL || strcmp(spec, "solution") == 0) {
@@ -149,6 +148,15 @@ int impl_resolve(const kata_t *kata, const char *spec, int sanitize,
           "tests/mutants/, or a path to a .c file\n",
           spec, kata->name, kata_dir);
   return -ENOENT;
+}
+
+int impl_resolve(const kata_t *kata, const char *spec, int sanitize,
+                 impl_set_t *set) {
+  memset(set, 0, sizeof *set);
+  int rc = resolve(kata, spec, sanitize, set);
+  if (rc != 0)
+    impl_free(set);
+  return rc;
 }
 
 void impl_free(impl_set_t *set) {

@@ -17,11 +17,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Where AddressSanitizer and UBSan write their reports; weak, so that it is
- * NULL in a build without sanitizers. */
-extern void __sanitizer_set_report_path(const char *path)
-    __attribute__((weak));
-
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
 /* Generous for any correct implementation of a stage, small enough that a
@@ -63,7 +58,8 @@ uint64_t stagekit_seed(void) {
   return strtoull(text, NULL, 10);
 }
 
-/* Where this test's notes go: $SDKATA_NOTES/<suite>.<test>.crash and .step,
+/* Where this test's notes go: $SDKATA_NOTES/<suite>.<test>.crash, .step,
+ * .facts and .stderr,
  * read by the harness to explain a crash or a hang. Computed in
  * stagekit_guard, since the signal handler may only call write(2). */
 static char crash_note_path[768];
@@ -81,11 +77,15 @@ static void note_paths_init(void) {
            criterion_current_test->category, criterion_current_test->name);
   snprintf(fact_note_path, sizeof fact_note_path, "%s/%s.%s.facts", dir,
            criterion_current_test->category, criterion_current_test->name);
-  if (__sanitizer_set_report_path != NULL) {
-    char report_path[768];
-    snprintf(report_path, sizeof report_path, "%s/%s.%s.sanitizer", dir,
-             criterion_current_test->category, criterion_current_test->name);
-    __sanitizer_set_report_path(report_path);
+  /* What the test process prints to stderr (a sanitizer's report, the
+   * learner's own debugging output) is kept per test, beside its notes. */
+  char stderr_path[768];
+  snprintf(stderr_path, sizeof stderr_path, "%s/%s.%s.stderr", dir,
+           criterion_current_test->category, criterion_current_test->name);
+  int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    dup2(fd, STDERR_FILENO);
+    close(fd);
   }
 }
 
@@ -129,6 +129,7 @@ static void on_fatal_signal(int signal_number) {
         *space = '\0';
       write_text(fd, statm);
       write_text(fd, "\n");
+
       /* Then the frames, innermost first, to name the function it died in
        * ("solution.so(rl_check+0x2a)"). */
       void *frames[16];

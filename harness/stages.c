@@ -71,29 +71,6 @@ static char *read_note(const char *notes_dir, const char *suite,
   return proc_read_file(path);
 }
 
-/* The sanitizer's report for a test: the file named by the report path the
- * test set (<suite>.<test>.sanitizer), to which the runtime adds ".<pid>". */
-static char *read_sanitizer_report(const char *notes_dir, const char *suite,
-                                   const char *test) {
-  char prefix[NAME_MAX + 1];
-  snprintf(prefix, sizeof prefix, "%s.%s.sanitizer.", suite, test);
-  DIR *listing = opendir(notes_dir);
-  if (listing == NULL)
-    return NULL;
-  char *report = NULL;
-  struct dirent *entry;
-  while (report == NULL && (entry = readdir(listing)) != NULL) {
-    if (strncmp(entry->d_name, prefix, strlen(prefix)) != 0)
-      continue;
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", notes_dir, entry->d_name) <
-        (int)sizeof path)
-      report = proc_read_file(path);
-  }
-  closedir(listing);
-  return report;
-}
-
 typedef struct sanitizer_words {
   const char *kind;
   const char *words;
@@ -128,7 +105,10 @@ static char *explain_sanitizer_report(const char *report) {
       break;
     }
   }
-  if (words == NULL)
+  if (words == NULL && runtime_error != NULL)
+    words = append(words, "the sanitizer caught undefined behaviour in your "
+                          "code:");
+  else if (words == NULL)
     words = append(words, "the sanitizer stopped the test");
   if (runtime_error != NULL) {
     /* UBSan's line says it best: "file.c:12:5: runtime error: ...". */
@@ -210,73 +190,88 @@ static char *crash_location(const char *frames) {
   return words;
 }
 
+/* What a crashed test's handler noted (see stagekit.c): the signal, the
+ * step, the address space in pages, then the backtrace. */
+typedef struct crash_note {
+  char step[512];
+  unsigned long long pages;
+  const char *frames; /* into the note's text, or NULL */
+} crash_note_t;
+
+static void parse_crash_note(const char *text, crash_note_t *note) {
+  memset(note, 0, sizeof *note);
+  const char *line = strchr(text, '\n'); /* line 1, the signal, is skipped */
+  for (int index = 2; line != NULL && index <= 4; index++) {
+    line++;
+    if (index == 2)
+      sscanf(line, "%511[^\n]", note->step);
+    else if (index == 3)
+      note->pages = strtoull(line, NULL, 10);
+    else
+      note->frames = line;
+    if (index < 4)
+      line = strchr(line, '\n');
+  }
+}
+
+/* Words for a crash by signal_number, from the test's crash note and what
+ * it printed to stderr (where a sanitizer writes its report). */
+static char *explain_crash(int signal_number, const char *crash_text,
+                           const char *printed, int sanitized) {
+  char unknown[64];
+  const char *crash_words = signal_words(signal_number);
+  if (crash_words == NULL) {
+    snprintf(unknown, sizeof unknown, "crashed, killed by signal %d (%s)",
+             signal_number, strsignal(signal_number));
+    crash_words = unknown;
+  }
+  if (crash_text == NULL)
+    return append(NULL, "%s", crash_words);
+  crash_note_t note;
+  parse_crash_note(crash_text, &note);
+  char *words = NULL;
+  unsigned long long used_kib = note.pages * STAGE_PAGE_KIB;
+  if (printed != NULL && (strstr(printed, "Sanitizer") ||
+                          strstr(printed, "runtime error: ")))
+    words = explain_sanitizer_report(printed);
+  else if (!sanitized && used_kib * 10 >= STAGE_MEMORY_CAP_KIB * 9)
+    words = append(words,
+                   "ran out of memory: it had reserved %llu MiB, at the "
+                   "test's cap of %llu MiB (memory that is never freed, or a "
+                   "loop that keeps allocating); then it %s",
+                   used_kib >> 10, STAGE_MEMORY_CAP_KIB >> 10, crash_words);
+  else
+    words = append(words, "%s", crash_words);
+  char *location = note.frames ? crash_location(note.frames) : NULL;
+  if (location != NULL)
+    words = append(words, "%s", location);
+  free(location);
+  if (note.step[0] != '\0')
+    words = append(words, "\nit was at: %s", note.step);
+  return words;
+}
+
 /* Explains a test that timed out (after timed_out_after s, when > 0) or
- * was killed by signal_number, from the
- * notes it left (the step it was at, its memory, a sanitizer report). */
+ * was killed by signal_number, from the notes it left. */
 static char *explain_error(double timed_out_after, int signal_number,
                            const char *notes_dir, const char *suite,
-                           const char *test) {
-  char *words = NULL;
-  char *step = read_note(notes_dir, suite, test, ".step");
+                           const char *test, int sanitized) {
   if (timed_out_after > 0) {
-    words = append(words,
-                   "did not finish within %g s: an infinite loop, or a "
-                   "deadlock (a lock taken twice, or never released)",
-                   timed_out_after);
-  } else {
-    char unknown[64];
-    const char *crash_words = signal_words(signal_number);
-    if (crash_words == NULL) {
-      snprintf(unknown, sizeof unknown, "crashed, killed by signal %d (%s)",
-               signal_number, strsignal(signal_number));
-      crash_words = unknown;
-    }
-    char *crash = read_note(notes_dir, suite, test, ".crash");
-    char *report = read_sanitizer_report(notes_dir, suite, test);
-    if (report != NULL) {
-      words = explain_sanitizer_report(report);
-    } else if (crash != NULL) {
-      char crash_step[512] = "";
-      unsigned long long pages = 0;
-      const char *frames = NULL;
-      /* Line 1 names the signal (Criterion told us already); the step
-       * line may be empty, so read line by line. */
-      const char *line2 = strchr(crash, '\n');
-      if (line2 != NULL) {
-        sscanf(line2 + 1, "%511[^\n]", crash_step);
-        const char *line3 = strchr(line2 + 1, '\n');
-        if (line3 != NULL) {
-          pages = strtoull(line3 + 1, NULL, 10);
-          frames = strchr(line3 + 1, '\n');
-        }
-      }
-      unsigned long long used_kib = pages * STAGE_PAGE_KIB;
-      if (used_kib * 10 >= STAGE_MEMORY_CAP_KIB * 9)
-        words = append(words,
-                       "ran out of memory: it had reserved %llu MiB, at the "
-                       "test's cap of %llu MiB (memory that is never freed, "
-                       "or a loop that keeps allocating); then it %s",
-                       used_kib >> 10, STAGE_MEMORY_CAP_KIB >> 10,
-                       crash_words);
-      else
-        words = append(words, "%s", crash_words);
-      char *location = frames ? crash_location(frames + 1) : NULL;
-      if (location != NULL)
-        words = append(words, "%s", location);
-      free(location);
-      if (crash_step[0] != '\0') {
-        free(step);
-        step = strdup(crash_step);
-      }
-    } else {
-      words = append(words, "%s", crash_words);
-    }
-    free(crash);
-    free(report);
+    char *step = read_note(notes_dir, suite, test, ".step");
+    char *words = append(NULL,
+                         "did not finish within %g s: an infinite loop, or a "
+                         "deadlock (a lock taken twice, or never released)",
+                         timed_out_after);
+    if (step != NULL && step[0] != '\0')
+      words = append(words, "\nit was at: %s", step);
+    free(step);
+    return words;
   }
-  if (step != NULL && step[0] != '\0')
-    words = append(words, "\nit was at: %s", step);
-  free(step);
+  char *crash = read_note(notes_dir, suite, test, ".crash");
+  char *printed = read_note(notes_dir, suite, test, ".stderr");
+  char *words = explain_crash(signal_number, crash, printed, sanitized);
+  free(crash);
+  free(printed);
   return words;
 }
 
@@ -308,17 +303,19 @@ static void add_failure(stage_result_t *result, const char *suite,
 /* Why a failed test failed, in words: its assertion's message, or the
  * crash, hang or exit that ended it. */
 static char *explain_failure(const cJSON *test, const char *suite,
-                             const char *name, const char *notes_dir) {
+                             const char *name, const char *notes_dir,
+                             int sanitized) {
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "timed_out"))) {
     double timeout =
         cJSON_GetNumberValue(cJSON_GetObjectItem(test, "timeout"));
     return explain_error(timeout > 0 ? timeout : 1, 0, notes_dir, suite,
-                         name);
+                         name, sanitized);
   }
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "crashed"))) {
     int signal_number =
         (int)cJSON_GetNumberValue(cJSON_GetObjectItem(test, "signal"));
-    return explain_error(0, signal_number, notes_dir, suite, name);
+    return explain_error(0, signal_number, notes_dir, suite, name,
+                         sanitized);
   }
   char *message = join_messages(cJSON_GetObjectItem(test, "failures"));
   if (message != NULL)
@@ -333,7 +330,8 @@ static char *explain_failure(const cJSON *test, const char *suite,
 }
 
 static void read_test(const cJSON *test, const char *suite,
-                      const char *notes_dir, stage_result_t *result) {
+                      const char *notes_dir, int sanitized,
+                      stage_result_t *result) {
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(test, "name"));
   const char *status =
       cJSON_GetStringValue(cJSON_GetObjectItem(test, "status"));
@@ -356,7 +354,7 @@ static void read_test(const cJSON *test, const char *suite,
   } else {
     result->failed++;
     add_failure(result, suite, name,
-                explain_failure(test, suite, name, notes_dir));
+                explain_failure(test, suite, name, notes_dir, sanitized));
   }
 }
 
@@ -364,7 +362,8 @@ static void read_test(const cJSON *test, const char *suite,
  * report lists every suite, the filtered-out ones as skipped). Returns 0,
  * -ENOENT or -EPROTO. */
 static int read_report(const char *report_path, const char *suite_wanted,
-                       const char *notes_dir, stage_result_t *result) {
+                       const char *notes_dir, int sanitized,
+                       stage_result_t *result) {
   char *text = proc_read_file(report_path);
   if (text == NULL)
     return -ENOENT;
@@ -380,7 +379,7 @@ static int read_report(const char *report_path, const char *suite_wanted,
       continue;
     const cJSON *test;
     cJSON_ArrayForEach(test, cJSON_GetObjectItem(suite, "tests")) {
-      read_test(test, suite_name, notes_dir, result);
+      read_test(test, suite_name, notes_dir, sanitized, result);
     }
   }
   cJSON_Delete(root);
@@ -405,6 +404,7 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
   snprintf(seed_env, sizeof seed_env, "SDKATA_SEED=%llu",
            (unsigned long long)options->seed);
   snprintf(notes_env, sizeof notes_env, "SDKATA_NOTES=%s", notes_dir);
+
   /* BXFI_MAP marks a Criterion worker: when sdkata itself runs inside one
    * (the project's own tests), the runner must not inherit it. */
   char *env[] = {plugin_env,
@@ -435,7 +435,8 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
                        options->runner, uv_strerror(rc)));
     return rc;
   }
-  rc = read_report(report_path, stage->suite, notes_dir, result);
+  rc = read_report(report_path, stage->suite, notes_dir, options->sanitized,
+                   result);
   if (rc != 0 || result->tests == 0) {
     result->status = STAGE_FAILED;
     result->runner_broken = 1;
