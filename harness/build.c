@@ -13,11 +13,12 @@
 
 /* The flags every implementation is built with; the same as CMake's for
  * references, so that the learner is measured on equal terms. */
-#define BUILD_FLAGS "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-fPIC", \
-                    "-shared", "-Wall", "-Wextra"
-#define BUILD_SANITIZE_FLAGS "-fsanitize=address,undefined", \
-                             "-fno-sanitize-recover=undefined", \
-                             "-fno-omit-frame-pointer"
+#define BUILD_FLAGS                                                            \
+  "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-fPIC", "-shared", "-Wall",       \
+      "-Wextra"
+#define BUILD_SANITIZE_FLAGS                                                   \
+  "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",           \
+      "-fno-omit-frame-pointer"
 
 int build_make_dirs(const char *path) {
   char partial[PATH_MAX];
@@ -69,14 +70,14 @@ int build_plugin(const char *kata_dir, const char *header, const char *source,
   snprintf(temp_path, sizeof temp_path, "%s.tmp", out_path);
   char log_path[PATH_MAX];
   snprintf(log_path, sizeof log_path, "%s.log", out_path);
-  char *plain[] = {SDKATA_CC,    BUILD_FLAGS, include_flag, (char *)source,
-                   "-o",         temp_path,   "-lpthread",  NULL};
-  char *sanitized[] = {SDKATA_CC,    BUILD_FLAGS, BUILD_SANITIZE_FLAGS,
+  char *plain[] = {SDKATA_CC, BUILD_FLAGS, include_flag, (char *)source,
+                   "-o",      temp_path,   "-lpthread",  NULL};
+  char *sanitized[] = {SDKATA_CC,    BUILD_FLAGS,    BUILD_SANITIZE_FLAGS,
                        include_flag, (char *)source, "-o",
                        temp_path,    "-lpthread",    NULL};
   proc_result_t result;
-  int rc = proc_run(sanitize ? sanitized : plain, NULL, log_path, 120000,
-                    &result);
+  int rc =
+      proc_run(sanitize ? sanitized : plain, NULL, log_path, 120000, &result);
   if (rc != 0)
     return rc;
   char *output = proc_read_file(log_path);

@@ -38,9 +38,9 @@ static void stage_runner_path(const kata_t *kata, char *buf, size_t size) {
 /* The command that replays one stage exactly as it ran. */
 static void replay_command(const command_options_t *options, int stage,
                            char *buf, size_t size) {
-  int length = snprintf(buf, size, "make kata=%s check stage=%d seed=%llu",
-                        options->kata->name, stage,
-                        (unsigned long long)options->seed);
+  int length =
+      snprintf(buf, size, "make kata=%s check stage=%d seed=%llu",
+               options->kata->name, stage, (unsigned long long)options->seed);
   if (options->impl != NULL && length < (int)size)
     length += snprintf(buf + length, size - (size_t)length, " impl=%s",
                        options->impl);
@@ -139,8 +139,8 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
   char json_path[PATH_MAX + 32];
   snprintf(json_path, sizeof json_path, "%s/runs/%s/load.json",
            SDKATA_BUILD_DIR, kata->name);
-  char workload[16], threads[16], rounds[16], seconds[32], rate[32],
-      keys[32], seed[32];
+  char workload[16], threads[16], rounds[16], seconds[32], rate[32], keys[32],
+      seed[32];
   snprintf(workload, sizeof workload, "%zu", workload_index);
   snprintf(threads, sizeof threads, "%u", options->threads);
   snprintf(rounds, sizeof rounds, "%u", options->rounds);
@@ -154,11 +154,27 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
     subjects[subject_count++] = subject_argument(mine->name, mine);
   subjects[subject_count++] = subject_argument("reference", &reference);
   subjects[subject_count++] = subject_argument("naive", &naive);
-  char *argv[40] = {"/proc/self/exe", "load-child", (char *)kata->name,
-                    "--workload", workload, "--threads", threads,
-                    "--rounds", rounds, "--seconds", seconds, "--rate", rate,
-                    "--keys", keys, "--dist", (char *)options->distribution,
-                    "--seed", seed, "--json", json_path};
+  char *argv[40] = {"/proc/self/exe",
+                    "load-child",
+                    (char *)kata->name,
+                    "--workload",
+                    workload,
+                    "--threads",
+                    threads,
+                    "--rounds",
+                    rounds,
+                    "--seconds",
+                    seconds,
+                    "--rate",
+                    rate,
+                    "--keys",
+                    keys,
+                    "--dist",
+                    (char *)options->distribution,
+                    "--seed",
+                    seed,
+                    "--json",
+                    json_path};
   int argc = 21;
   for (int i = 0; i < subject_count; i++) {
     argv[argc++] = "--subject";
@@ -166,8 +182,8 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
   }
   argv[argc] = NULL;
   remove(json_path);
-  uint64_t planned_ms = (uint64_t)(options->seconds * 1000) *
-                        options->rounds * (uint64_t)subject_count;
+  uint64_t planned_ms = (uint64_t)(options->seconds * 1000) * options->rounds *
+                        (uint64_t)subject_count;
   proc_result_t result;
   int rc = proc_run(argv, NULL, NULL, planned_ms + LOAD_GRACE_MS, &result);
   for (int i = 0; i < subject_count; i++)
@@ -249,8 +265,8 @@ static void write_json(const command_options_t *options, const impl_set_t *set,
   cJSON_AddNumberToObject(root, "seed", (double)options->seed);
   cJSON *stages = cJSON_AddArrayToObject(root, "stages");
   for (size_t i = 0; i < options->kata->stage_count && i < MAX_STAGES; i++)
-    cJSON_AddItemToArray(stages, report_stage_json(&options->kata->stages[i],
-                                                   &run->results[i]));
+    cJSON_AddItemToArray(
+        stages, report_stage_json(&options->kata->stages[i], &run->results[i]));
   cJSON_AddItemToObject(root, "loads", loads);
   char *text = cJSON_Print(root);
   FILE *file = fopen(options->json_path, "w");
@@ -399,9 +415,8 @@ int command_mutants(command_options_t *options) {
       return 2;
     stage_run_t run;
     run_stages(options, &set, NULL, &run);
-    int caught = run.first_failed >= 0
-                     ? kata->stages[run.first_failed].number
-                     : -1;
+    int caught =
+        run.first_failed >= 0 ? kata->stages[run.first_failed].number : -1;
     int ok = expected > 0 && caught == expected &&
              !run.results[run.first_failed].runner_broken;
     failures += !ok;
@@ -453,7 +468,8 @@ static int open_subject(const kata_workload_t *workload, const char *text,
 
 int command_load_child(command_options_t *options) {
   const kata_t *kata = options->kata;
-  if (options->workload < 0 || (size_t)options->workload >= kata->workload_count)
+  if (options->workload < 0 ||
+      (size_t)options->workload >= kata->workload_count)
     return 2;
   const kata_workload_t *workload = &kata->workloads[options->workload];
   plugin_t plugins[MAX_SUBJECTS];
@@ -472,8 +488,7 @@ int command_load_child(command_options_t *options) {
   }
   keydist_params_t keys = {.key_count = options->key_count, .theta = 0.99};
   if (keydist_parse(&keys, options->distribution) != 0) {
-    fprintf(stderr, "dist=%s: not a key distribution\n",
-            options->distribution);
+    fprintf(stderr, "dist=%s: not a key distribution\n", options->distribution);
     return 2;
   }
   keys.key_count = options->key_count;
@@ -499,8 +514,8 @@ int command_load_child(command_options_t *options) {
     report_row_from_subject(&rows[i], &subjects[i]);
   cJSON *root = cJSON_CreateObject();
   char description[64];
-  cJSON_AddStringToObject(root, "keys", keydist_describe(&keys, description,
-                                                         sizeof description));
+  cJSON_AddStringToObject(
+      root, "keys", keydist_describe(&keys, description, sizeof description));
   cJSON_AddNumberToObject(root, "threads", options->threads);
   cJSON_AddNumberToObject(root, "rounds", options->rounds);
   cJSON_AddNumberToObject(root, "seconds", options->seconds);

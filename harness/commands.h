@@ -9,8 +9,8 @@
 
 typedef struct command_options {
   const kata_t *kata;
-  const char *impl;      /* NULL: the learner's solution.c */
-  int stage;             /* 0: every stage; N: only stage N */
+  const char *impl; /* NULL: the learner's solution.c */
+  int stage;        /* 0: every stage; N: only stage N */
   uint64_t seed;
   int seed_given;        /* seed came from the user (kept in replay lines) */
   int sanitize;          /* this binary and its plug-ins carry ASan/UBSan */
@@ -21,9 +21,9 @@ typedef struct command_options {
   uint64_t rate;
   uint64_t key_count;
   const char *distribution; /* "zipf", "uniform", "hotspot:0.01:0.9" */
-  const char *only;      /* mutants: just this one */
-  int workload;          /* load child: which workload */
-  const char *subjects[8]; /* load child: "label=path,path" */
+  const char *only;         /* mutants: just this one */
+  int workload;             /* load child: which workload */
+  const char *subjects[8];  /* load child: "label=path,path" */
   int subject_count;
 } command_options_t;
 

@@ -87,8 +87,9 @@ static int compile_into(const kata_t *kata, const char *source, int sanitize,
     free(compiler_output);
   }
   if (rc == -EINVAL)
-    fprintf(stderr, "\n%s does not compile: fix the errors above (nothing "
-                    "else was run).\n",
+    fprintf(stderr,
+            "\n%s does not compile: fix the errors above (nothing "
+            "else was run).\n",
             source);
   else if (rc != 0)
     fprintf(stderr, "could not run the compiler %s: %s\n", SDKATA_CC,

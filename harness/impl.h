@@ -12,7 +12,7 @@
 /* One implementation as the user named it: one plug-in, or a set of them
  * (the references, one per algorithm) that together form it. */
 typedef struct impl_set {
-  char *name; /* what to print: "solution", "reference", "token_bucket" */
+  char *name;   /* what to print: "solution", "reference", "token_bucket" */
   char *source; /* the file it came from, for the header line */
   size_t count;
   char *paths[IMPL_MAX_PLUGINS]; /* .so files */

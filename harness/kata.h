@@ -28,9 +28,9 @@ typedef struct kata_workload {
 } kata_workload_t;
 
 typedef struct kata {
-  const char *name;    /* folder name under katas/ */
-  const char *title;   /* "rate limiter" */
-  const char *header;  /* the contract file, relative to the kata folder */
+  const char *name;   /* folder name under katas/ */
+  const char *title;  /* "rate limiter" */
+  const char *header; /* the contract file, relative to the kata folder */
   const kata_stage_t *stages;
   size_t stage_count;
   const kata_workload_t *workloads;

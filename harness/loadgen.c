@@ -124,7 +124,8 @@ static int compare_doubles(const void *a, const void *b) {
  * configured time, and their histograms merge into the subject's. */
 static void run_round(const loadgen_config_t *config,
                       const keydist_shared_t *keys, loadgen_subject_t *subject,
-                      void *instance, unsigned round, double done_before, double total_seconds) {
+                      void *instance, unsigned round, double done_before,
+                      double total_seconds) {
   unsigned threads = config->threads;
   loadgen_worker_t *workers = calloc(threads, sizeof *workers);
   if (workers == NULL)
@@ -143,16 +144,15 @@ static void run_round(const loadgen_config_t *config,
     worker->start_ns = start;
     worker->end_ns = start + duration_ns;
     worker->interval_ns =
-        config->rate > 0 ? (uint64_t)(1e9 * threads / (double)config->rate)
-                         : 0;
+        config->rate > 0 ? (uint64_t)(1e9 * threads / (double)config->rate) : 0;
     worker->progress_ops = &progress_ops;
     hist_reset(&worker->latency);
     pthread_create(&worker->thread, NULL, worker_main, worker);
   }
   if (config->progress != NULL) {
     char what[128];
-    snprintf(what, sizeof what, "%s, round %u of %u", subject->label,
-             round + 1, config->rounds);
+    snprintf(what, sizeof what, "%s, round %u of %u", subject->label, round + 1,
+             config->rounds);
     uint64_t now;
     while ((now = clock_now_ns()) < start + duration_ns) {
       double elapsed = now > start ? (double)(now - start) / 1e9 : 0;
@@ -221,8 +221,7 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
   for (unsigned round = 0; round < config->rounds && rc == 0; round++) {
     for (size_t s = 0; s < subject_count; s++) {
       double done_before =
-          config->seconds * ((double)round * (double)subject_count +
-                             (double)s);
+          config->seconds * ((double)round * (double)subject_count + (double)s);
       run_round(config, &keys, &subjects[s], instances[s], round, done_before,
                 total_seconds);
     }

@@ -14,9 +14,9 @@
 
 typedef struct loadgen_config {
   unsigned threads;
-  unsigned rounds;    /* each subject runs once per round, in turn */
-  double seconds;     /* per subject per round */
-  uint64_t rate;      /* open loop: total operations per second; 0 = closed */
+  unsigned rounds; /* each subject runs once per round, in turn */
+  double seconds;  /* per subject per round */
+  uint64_t rate;   /* open loop: total operations per second; 0 = closed */
   keydist_params_t keys;
   uint64_t seed;
   /* Called about ten times a second from the driving thread, with the
@@ -34,11 +34,11 @@ typedef struct loadgen_subject {
   hist_t latency; /* every operation of every round, in ns */
   uint64_t operations;
   uint64_t errors;
-  int first_error;         /* the first negative code returned, or 0 */
-  double ops_per_second;   /* median over rounds */
+  int first_error;       /* the first negative code returned, or 0 */
+  double ops_per_second; /* median over rounds */
   double round_ops_per_second[LOADGEN_MAX_ROUNDS];
-  int64_t bytes_per_key;   /* jemalloc bytes after every key was touched,
-                              over the key count; -1 when unknown */
+  int64_t bytes_per_key; /* jemalloc bytes after every key was touched,
+                            over the key count; -1 when unknown */
 } loadgen_subject_t;
 
 /* Creates every subject's instance, touches every key once to measure

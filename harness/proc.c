@@ -25,7 +25,7 @@ static void on_handle_closed(uv_handle_t *handle) {
 }
 
 static void on_process_exit(uv_process_t *process, int64_t exit_status,
-                    int term_signal) {
+                            int term_signal) {
   proc_run_state_t *state = process->data;
   state->result->exit_status = exit_status;
   state->result->term_signal = term_signal;
@@ -72,9 +72,8 @@ static char **environment_with(char *const env_add[]) {
   return env;
 }
 
-int proc_run(char *const argv[], char *const env_add[],
-             const char *output_path, uint64_t timeout_ms,
-             proc_result_t *result) {
+int proc_run(char *const argv[], char *const env_add[], const char *output_path,
+             uint64_t timeout_ms, proc_result_t *result) {
   memset(result, 0, sizeof *result);
   int output_fd = -1;
   if (output_path != NULL) {

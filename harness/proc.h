@@ -16,9 +16,8 @@ typedef struct proc_result {
  * when output_path is NULL. Kills it with SIGKILL after timeout_ms (0: no
  * limit). Returns 0 with *result filled, or a negative libuv error when the
  * process could not be started. */
-int proc_run(char *const argv[], char *const env_add[],
-             const char *output_path, uint64_t timeout_ms,
-             proc_result_t *result);
+int proc_run(char *const argv[], char *const env_add[], const char *output_path,
+             uint64_t timeout_ms, proc_result_t *result);
 
 /* Reads a whole file into a NUL-terminated heap string (caller frees), or
  * NULL when it cannot be read. */

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 typedef struct progress {
-  int enabled;  /* stderr is a terminal */
-  int shown;    /* something is on the line and must be cleared */
+  int enabled; /* stderr is a terminal */
+  int shown;   /* something is on the line and must be cleared */
   uint64_t started_ns;
 } progress_t;
 

@@ -71,16 +71,14 @@ void report_stage(FILE *out, int colors, const kata_stage_t *stage,
                   const stage_result_t *result, const char *replay) {
   char title[64];
   int length = snprintf(title, sizeof title, "%s ", stage->title);
-  for (; length < STAGE_TITLE_WIDTH && length < (int)sizeof title - 1;
-       length++)
+  for (; length < STAGE_TITLE_WIDTH && length < (int)sizeof title - 1; length++)
     title[length] = '.';
   title[length] = '\0';
   fprintf(out, "  stage %d  %s ", stage->number, title);
   switch (result->status) {
   case STAGE_PASSED:
-    fprintf(out, "%spass%s   %d tests  %.1f s\n",
-            paint(colors, COLOR_GREEN), paint(colors, COLOR_RESET),
-            result->passed, result->seconds);
+    fprintf(out, "%spass%s   %d tests  %.1f s\n", paint(colors, COLOR_GREEN),
+            paint(colors, COLOR_RESET), result->passed, result->seconds);
     break;
   case STAGE_NOT_ATTEMPTED:
     fprintf(out, "%snot attempted%s (%s)\n", paint(colors, COLOR_YELLOW),
@@ -98,8 +96,9 @@ void report_stage(FILE *out, int colors, const kata_stage_t *stage,
     if (result->failure_count > 0)
       print_indented(out, result->failures[0].message, 11);
     if (result->failure_count > 1)
-      fprintf(out, "           (%zu more failing tests in this stage; "
-                   "fix this one first)\n",
+      fprintf(out,
+              "           (%zu more failing tests in this stage; "
+              "fix this one first)\n",
               result->failure_count - 1);
     if (replay != NULL)
       fprintf(out, "           %sreplay: %s%s\n", paint(colors, COLOR_BOLD),
@@ -137,9 +136,8 @@ static void print_verdict(FILE *out, const report_load_row_t *rows,
             strerror(-mine->first_error));
     return;
   }
-  double speed = ref->ops_per_second > 0
-                     ? mine->ops_per_second / ref->ops_per_second
-                     : 0;
+  double speed =
+      ref->ops_per_second > 0 ? mine->ops_per_second / ref->ops_per_second : 0;
   double tail = ref->p99 > 0 ? (double)mine->p99 / (double)ref->p99 : 0;
   const char *summary = speed >= 0.9   ? "on par with the reference"
                         : speed >= 0.5 ? "within 2x of the reference"
@@ -148,8 +146,9 @@ static void print_verdict(FILE *out, const report_load_row_t *rows,
                                        : "an order of magnitude behind "
                                          "the reference: look for a "
                                          "linear scan or a global lock";
-  fprintf(out, "  verdict: %s runs at %.2fx the reference's throughput, "
-               "p99 %.1fx the reference's - %s\n",
+  fprintf(out,
+          "  verdict: %s runs at %.2fx the reference's throughput, "
+          "p99 %.1fx the reference's - %s\n",
           mine->label, speed, tail, summary);
 }
 
@@ -182,12 +181,11 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
     else
       snprintf(ratio, sizeof ratio, "-");
     /* µ takes two bytes but one column: pad by display width. */
-    const char *cells[] = {
-        report_format_ns(row->p50, p50, sizeof p50),
-        report_format_ns(row->p90, p90, sizeof p90),
-        report_format_ns(row->p99, p99, sizeof p99),
-        report_format_ns(row->p999, p999, sizeof p999),
-        report_format_ns(row->max, max, sizeof max)};
+    const char *cells[] = {report_format_ns(row->p50, p50, sizeof p50),
+                           report_format_ns(row->p90, p90, sizeof p90),
+                           report_format_ns(row->p99, p99, sizeof p99),
+                           report_format_ns(row->p999, p999, sizeof p999),
+                           report_format_ns(row->max, max, sizeof max)};
     fprintf(out, "  %-14s %8s", row->label,
             report_format_rate(row->ops_per_second, ops, sizeof ops));
     for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)

@@ -33,7 +33,7 @@ const plugin_t *stagekit_plugin(void) {
   const char *path = getenv("SDKATA_PLUGIN");
   if (path == NULL || *path == '\0')
     cr_assert_fail("SDKATA_PLUGIN is not set: run the stages through sdkata "
-             "(make kata=NAME check) or set it to a plug-in's .so path");
+                   "(make kata=NAME check) or set it to a plug-in's .so path");
   const char *why = NULL;
   if (plugin_open(&loaded_plugin, path, "under test", &why) != 0)
     cr_assert_fail("could not load the plug-in %s: %s", path, why ? why : "");
@@ -45,9 +45,9 @@ void *stagekit_symbol(const char *name) {
   void *address = plugin_symbol(stagekit_plugin(), name);
   if (address == NULL)
     cr_assert_fail("the plug-in %s does not define %s(): every function of the "
-             "header must be defined, even if it only answers "
-             "\"not implemented\"",
-             loaded_plugin.path, name);
+                   "header must be defined, even if it only answers "
+                   "\"not implemented\"",
+                   loaded_plugin.path, name);
   return address;
 }
 
@@ -163,7 +163,8 @@ void stagekit_guard(void) {
    * machine: cap the address space (not under a sanitizer, which reserves
    * terabytes of shadow memory). */
   if (stagekit_allocated() >= 0) {
-    struct rlimit cap = {STAGEKIT_ADDRESS_SPACE_CAP, STAGEKIT_ADDRESS_SPACE_CAP};
+    struct rlimit cap = {STAGEKIT_ADDRESS_SPACE_CAP,
+                         STAGEKIT_ADDRESS_SPACE_CAP};
     setrlimit(RLIMIT_AS, &cap);
   }
 }
@@ -233,7 +234,9 @@ void stagekit_rng_seed(stagekit_rng_t *rng, uint64_t seed) {
     rng->s[i] = splitmix64(&seed);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 uint64_t stagekit_rng_next(stagekit_rng_t *rng) {
   uint64_t *s = rng->s;
@@ -270,18 +273,16 @@ static void write_sdkata_report(FILE *stream,
     for (struct criterion_test_stats *test = suite->tests; test != NULL;
          test = test->next) {
       cJSON *test_json = cJSON_CreateObject();
-      const char *status = test->test_status == CR_STATUS_PASSED ? "PASSED"
-                           : test->test_status == CR_STATUS_SKIPPED
-                               ? "SKIPPED"
-                               : "FAILED";
+      const char *status = test->test_status == CR_STATUS_PASSED    ? "PASSED"
+                           : test->test_status == CR_STATUS_SKIPPED ? "SKIPPED"
+                                                                    : "FAILED";
       cJSON_AddStringToObject(test_json, "name", test->test->name);
       cJSON_AddStringToObject(test_json, "status", status);
       cJSON_AddBoolToObject(test_json, "crashed", test->crashed);
       cJSON_AddNumberToObject(test_json, "signal", test->signal);
       cJSON_AddBoolToObject(test_json, "timed_out", test->timed_out);
       cJSON_AddNumberToObject(test_json, "timeout",
-                              test->test->data ? test->test->data->timeout
-                                               : 0);
+                              test->test->data ? test->test->data->timeout : 0);
       cJSON_AddNumberToObject(test_json, "exit_code", test->exit_code);
       cJSON_AddNumberToObject(test_json, "seconds", test->elapsed_time);
       if (test->message != NULL)

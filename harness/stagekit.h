@@ -20,9 +20,10 @@ void *stagekit_symbol(const char *name);
 uint64_t stagekit_seed(void);
 
 /* Installs handlers that, when the code under test crashes, note the signal,
- * the current step and the address space in use in $SDKATA_NOTES/<suite>.<test>.crash
- * before the process dies, and caps the address space so runaway memory ends
- * the test. Call it at the start of every test (the kata's fixture does). */
+ * the current step and the address space in use in
+ * $SDKATA_NOTES/<suite>.<test>.crash before the process dies, and caps the
+ * address space so runaway memory ends the test. Call it at the start of every
+ * test (the kata's fixture does). */
 void stagekit_guard(void);
 
 /* Describes what the test is doing now ("rl_check(key=\"k1\", t=5ns), the

@@ -80,8 +80,7 @@ static const sanitizer_words_t sanitizer_kinds[] = {
     {"heap-use-after-free", "used memory after freeing it"},
     {"heap-buffer-overflow", "read or wrote past the end of a malloc'd block"},
     {"stack-buffer-overflow", "read or wrote past the end of a local array"},
-    {"global-buffer-overflow",
-     "read or wrote past the end of a global array"},
+    {"global-buffer-overflow", "read or wrote past the end of a global array"},
     {"stack-use-after-return", "used a local variable after its function "
                                "returned"},
     {"double-free", "freed the same memory twice"},
@@ -148,8 +147,8 @@ static const char *signal_words(int signal_number) {
 
 /* "dir/crash.so(rl_check+0x7)[0x7f..]" -> "rl_check"; NULL when the frame
  * has no name. Writes into name. */
-static const char *frame_function(const char *frame, size_t length,
-                                  char *name, size_t size) {
+static const char *frame_function(const char *frame, size_t length, char *name,
+                                  size_t size) {
   const char *open = memchr(frame, '(', length);
   if (open == NULL || open[1] == '+' || open[1] == ')')
     return NULL;
@@ -183,8 +182,8 @@ static char *crash_location(const char *frames) {
     line = end ? end + 1 : NULL;
   }
   if (caller[0] != '\0' && faulted[0] != '\0')
-    words = append(words, "\nit crashed in %s, called from %s", faulted,
-                   caller);
+    words =
+        append(words, "\nit crashed in %s, called from %s", faulted, caller);
   else if (caller[0] != '\0')
     words = append(words, "\nit crashed in %s", caller);
   return words;
@@ -231,8 +230,8 @@ static char *explain_crash(int signal_number, const char *crash_text,
   parse_crash_note(crash_text, &note);
   char *words = NULL;
   unsigned long long used_kib = note.pages * STAGE_PAGE_KIB;
-  if (printed != NULL && (strstr(printed, "Sanitizer") ||
-                          strstr(printed, "runtime error: ")))
+  if (printed != NULL &&
+      (strstr(printed, "Sanitizer") || strstr(printed, "runtime error: ")))
     words = explain_sanitizer_report(printed);
   else if (!sanitized && used_kib * 10 >= STAGE_MEMORY_CAP_KIB * 9)
     words = append(words,
@@ -306,16 +305,14 @@ static char *explain_failure(const cJSON *test, const char *suite,
                              const char *name, const char *notes_dir,
                              int sanitized) {
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "timed_out"))) {
-    double timeout =
-        cJSON_GetNumberValue(cJSON_GetObjectItem(test, "timeout"));
-    return explain_error(timeout > 0 ? timeout : 1, 0, notes_dir, suite,
-                         name, sanitized);
+    double timeout = cJSON_GetNumberValue(cJSON_GetObjectItem(test, "timeout"));
+    return explain_error(timeout > 0 ? timeout : 1, 0, notes_dir, suite, name,
+                         sanitized);
   }
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "crashed"))) {
     int signal_number =
         (int)cJSON_GetNumberValue(cJSON_GetObjectItem(test, "signal"));
-    return explain_error(0, signal_number, notes_dir, suite, name,
-                         sanitized);
+    return explain_error(0, signal_number, notes_dir, suite, name, sanitized);
   }
   char *message = join_messages(cJSON_GetObjectItem(test, "failures"));
   if (message != NULL)
@@ -421,7 +418,7 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
   /* --fail-fast: the first failure is the verdict; a hang then costs one
    * test timeout, not one per test. */
   char *argv[] = {(char *)options->runner, filter, json, "--jobs=2",
-                  "--fail-fast", NULL};
+                  "--fail-fast",           NULL};
 
   uint64_t started = clock_monotonic_ns();
   proc_result_t run;

@@ -18,7 +18,9 @@ int rl_create(const rl_config_t *config, rl_t **out) {
   return 0;
 }
 
-void rl_destroy(rl_t *rl) { free(rl); }
+void rl_destroy(rl_t *rl) {
+  free(rl);
+}
 
 int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
              rl_decision_t *decision) {

@@ -25,8 +25,8 @@ static sdkata_run_t run_sdkata(const char *name, const char *const args[]) {
   char output_path[512], json_path[512];
   snprintf(output_path, sizeof output_path, "%s/runs/e2e-%s.out",
            SDKATA_BUILD_DIR, name);
-  snprintf(json_path, sizeof json_path, "%s/runs/e2e-%s.json",
-           SDKATA_BUILD_DIR, name);
+  snprintf(json_path, sizeof json_path, "%s/runs/e2e-%s.json", SDKATA_BUILD_DIR,
+           name);
   remove(json_path);
   char *argv[32] = {SDKATA_BUILD_DIR "/sdkata"};
   int argc = 1;
@@ -84,8 +84,8 @@ static const char *first_failure(const sdkata_run_t *run, int number) {
 static sdkata_run_t run_stage1(const char *name) {
   char impl[512];
   snprintf(impl, sizeof impl, CONTAINMENT "/%s.so", name);
-  const char *args[] = {"check",  "rate_limiter", "--impl", impl, "--stage",
-                        "1",      "--seed",       "1",      NULL};
+  const char *args[] = {"check", "rate_limiter", "--impl", impl, "--stage",
+                        "1",     "--seed",       "1",      NULL};
   return run_sdkata(name, args);
 }
 
@@ -156,10 +156,16 @@ Test(build, a_compile_error_is_shown_alone_as_the_compiler_wrote_it,
 
 Test(build, any_c_file_that_implements_the_header_can_be_checked,
      .timeout = 300) {
-  const char *args[] = {"check", "rate_limiter", "--impl",
+  const char *args[] = {"check",
+                        "rate_limiter",
+                        "--impl",
                         SDKATA_SOURCE_DIR "/katas/rate_limiter/reference/"
                                           "fixed_window.c",
-                        "--stage", "1", "--seed", "3", NULL};
+                        "--stage",
+                        "1",
+                        "--seed",
+                        "3",
+                        NULL};
   sdkata_run_t run = run_sdkata("any_c_file", args);
   cr_assert_str_eq(status_of(&run, 1), "passed",
                    "the reference's source, given as a path, should pass "
@@ -168,8 +174,7 @@ Test(build, any_c_file_that_implements_the_header_can_be_checked,
   free_run(&run);
 }
 
-Test(stub, the_shipped_stub_shows_every_stage_not_attempted,
-     .timeout = 300) {
+Test(stub, the_shipped_stub_shows_every_stage_not_attempted, .timeout = 300) {
   /* The shipped stub, from git: solution.c itself is the learner's to
    * change, so this test must not depend on it. */
   char stub_path[512], command[1024];
@@ -199,10 +204,14 @@ Test(load, the_reference_is_measured_beside_the_naive_baseline,
 #if SDKATA_SANITIZED
   cr_skip_test("no load under the sanitizers: their numbers mean nothing");
 #endif
-  const char *args[] = {"check",   "rate_limiter", "--impl", "fixed_window",
-                        "--stage", "0",            "--seed", "5",
-                        "--keys",  "20000",        "--rounds", "2",
-                        "--seconds", "0.2",        NULL};
+  const char *args[] = {"check",     "rate_limiter",
+                        "--impl",    "fixed_window",
+                        "--stage",   "0",
+                        "--seed",    "5",
+                        "--keys",    "20000",
+                        "--rounds",  "2",
+                        "--seconds", "0.2",
+                        NULL};
   sdkata_run_t run = run_sdkata("load", args);
   const cJSON *load =
       cJSON_GetArrayItem(cJSON_GetObjectItem(run.json, "loads"), 0);
