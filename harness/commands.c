@@ -283,13 +283,34 @@ static void write_json(const command_options_t *options, const impl_set_t *set,
   cJSON_Delete(root);
 }
 
+/* path relative to the source tree when it lies inside it, as a learner
+ * would type it. */
+static const char *shown_path(const char *path) {
+  size_t length = strlen(SDKATA_SOURCE_DIR);
+  if (strncmp(path, SDKATA_SOURCE_DIR, length) == 0 && path[length] == '/')
+    return path + length + 1;
+  return path;
+}
+
+/* After a run with no failure: where to go next, if a stage is left. */
+static void print_next_step(const kata_t *kata, const stage_run_t *run) {
+  for (size_t i = 0; i < kata->stage_count && i < MAX_STAGES; i++) {
+    if (run->results[i].status != STAGE_NOT_ATTEMPTED)
+      continue;
+    printf("\n%s stage %d, \"%s\": its rule is in katas/%s/README.md.\n",
+           run->passed == 0 ? "Nothing to measure yet. Start with" : "Next:",
+           kata->stages[i].number, kata->stages[i].title, kata->name);
+    return;
+  }
+}
+
 /* check and bench: stages, then load (bench: every passing workload). */
 static int check_or_bench(command_options_t *options, int bench) {
   const kata_t *kata = options->kata;
   impl_set_t set;
   if (impl_resolve(kata, options->impl, options->sanitize, &set) != 0)
     return 2;
-  printf("sdkata · %s · %s%s\n", kata->name, set.source,
+  printf("sdkata · %s · %s%s\n", kata->name, shown_path(set.source),
          options->sanitize ? " · AddressSanitizer + UBSan" : "");
   fflush(stdout);
   stage_run_t run;
@@ -298,13 +319,8 @@ static int check_or_bench(command_options_t *options, int bench) {
   int status = 0;
   int all_passed = run.passed == (int)kata->stage_count ||
                    (options->stage != 0 && run.passed == 1);
-  if (run.first_failed < 0 && run.passed == 0) {
-    char kata_dir[PATH_MAX];
-    printf("\nNothing to measure yet: no stage is implemented. Start with "
-           "stage 1, \"%s\", in %s/README.md.\n",
-           kata->stages[0].title,
-           impl_kata_dir(kata, kata_dir, sizeof kata_dir));
-  }
+  if (run.first_failed < 0 && options->stage == 0)
+    print_next_step(kata, &run);
   if (!all_passed)
     status = 1;
   if (run.first_failed < 0 && run.passed > 0 && !options->no_load &&
