@@ -8,6 +8,7 @@
 #include "kata.h"
 
 typedef struct command_options {
+  const char *command; /* "check", "bench", ... as typed */
   const kata_t *kata;
   const char *impl; /* NULL: the learner's solution.c */
   int stage;        /* 0: every stage; N: only stage N */

@@ -58,6 +58,7 @@ int main(int argc, char **argv) {
   }
   const char *command = argv[1];
   command_options_t options = {
+      .command = command,
       .threads = 2,
       .rounds = 3,
       .seconds = 1.0,
