@@ -49,7 +49,8 @@ typedef struct rl rl_t;
 
 /* Creates a limiter for config and stores it in *out.
  * Returns 0; RL_ENOTIMPL when config->algorithm is one you do not do;
- * -EINVAL when window_ns is 0, or limit * window_ns does not fit in 63 bits;
+ * -EINVAL when the algorithm is none of rl_algorithm_t, window_ns is 0, or
+ * limit * window_ns does not fit in 63 bits;
  * -ENOMEM when memory runs out. The limiter owns no memory of the caller's. */
 int rl_create(const rl_config_t *config, rl_t **out);
 
