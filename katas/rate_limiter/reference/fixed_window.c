@@ -22,17 +22,11 @@ void rl_destroy(rl_t *rl) {
 
 int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
              rl_decision_t *decision) {
-  if (key_len > RL_KEY_MAX)
-    return -EINVAL;
-  if (rl->limit == 0) {
-    lim_deny_forever(decision);
-    return 0;
-  }
   kt_shard_t *shard;
   kt_slot_t *slot;
-  int rc = kt_acquire(&rl->table, key, key_len, &shard, &slot);
-  if (rc < 0)
-    return rc;
+  int rc = lim_acquire(rl, key, key_len, decision, &shard, &slot);
+  if (rc != 0)
+    return rc < 0 ? rc : 0;
   fw_state_t s;
   memcpy(&s, slot->state, sizeof s);
   uint64_t w = rl->window;

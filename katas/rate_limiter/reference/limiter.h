@@ -63,6 +63,24 @@ static inline void lim_deny_forever(rl_decision_t *decision) {
       .allowed = false, .remaining = 0, .retry_after_ns = RL_NEVER};
 }
 
+/* The start every rl_check shares: rejects a key over RL_KEY_MAX, answers a
+ * limit of 0 without touching the table, and otherwise finds (or makes) the
+ * key's slot and locks its shard. Returns 0 with the shard locked (the
+ * caller must kt_release it), 1 when *decision is already the answer, or a
+ * negative error. */
+static inline int lim_acquire(rl_t *rl, const void *key, size_t key_len,
+                              rl_decision_t *decision, kt_shard_t **shard,
+                              kt_slot_t **slot) {
+  if (key_len > RL_KEY_MAX)
+    return -EINVAL;
+  if (rl->limit == 0) {
+    lim_deny_forever(decision);
+    return 1;
+  }
+  int rc = kt_acquire(&rl->table, key, key_len, shard, slot);
+  return rc < 0 ? rc : 0; /* a new key starts from a zeroed state */
+}
+
 /* The time a call is judged at: an earlier now_ns than the latest seen for
  * the key counts as that latest. Updates *last. */
 static inline uint64_t lim_clamp(uint64_t *last, uint64_t now) {
