@@ -12,41 +12,6 @@
 #define KEYDIST_DEFAULT_HOT_FRACTION 0.01
 #define KEYDIST_DEFAULT_HOT_SHARE 0.9
 
-static uint64_t keydist_splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static inline uint64_t keydist_rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna). */
-static inline uint64_t keydist_random(uint64_t s[4]) {
-  uint64_t result = keydist_rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = keydist_rotl(s[3], 45);
-  return result;
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static inline double keydist_unit(uint64_t s[4]) {
-  return (double)(keydist_random(s) >> 11) * 0x1.0p-53;
-}
-
-/* Uniform in [0, n) by Lemire's multiply-shift; the bias, n / 2^64, is far
- * below anything a load test could see. */
-static inline uint64_t keydist_below(uint64_t s[4], uint64_t n) {
-  return (uint64_t)(((unsigned __int128)keydist_random(s) * n) >> 64);
-}
-
 /* Scatters ranks over [0, n) so that the hot keys are not 0, 1, 2, ... and do
  * not sit side by side. YCSB's ScrambledZipfian takes an FNV hash mod n, which
  * is not one-to-one: about 1/e of the keys would never be chosen and some
@@ -117,16 +82,14 @@ int keydist_prepare(keydist_shared_t *shared, const keydist_params_t *params) {
 void keydist_init(keydist_t *chooser, const keydist_shared_t *shared,
                   uint64_t seed) {
   chooser->shared = shared;
-  uint64_t state = seed;
-  for (int i = 0; i < 4; i++)
-    chooser->rng[i] = keydist_splitmix64(&state);
+  rng_seed(&chooser->rng, seed);
 }
 
 /* A Zipf rank in [0, n): rank 0 is the most popular. */
 static uint64_t keydist_zipf_rank(keydist_t *chooser) {
   const keydist_shared_t *sh = chooser->shared;
   uint64_t n = sh->params.key_count;
-  double u = keydist_unit(chooser->rng);
+  double u = rng_unit(&chooser->rng);
   double uz = u * sh->zeta_n;
   if (uz < 1.0)
     return 0;
@@ -144,9 +107,9 @@ static uint64_t keydist_hotspot_rank(keydist_t *chooser) {
   uint64_t n = p->key_count;
   uint64_t hot = (uint64_t)llround(p->hot_fraction * (double)n);
   hot = hot < 1 ? 1 : hot > n ? n : hot;
-  if (hot == n || keydist_unit(chooser->rng) < p->hot_share)
-    return keydist_below(chooser->rng, hot);
-  return hot + keydist_below(chooser->rng, n - hot);
+  if (hot == n || rng_unit(&chooser->rng) < p->hot_share)
+    return rng_below(&chooser->rng, hot);
+  return hot + rng_below(&chooser->rng, n - hot);
 }
 
 uint64_t keydist_next(keydist_t *chooser) {
@@ -156,7 +119,7 @@ uint64_t keydist_next(keydist_t *chooser) {
   case KEYDIST_HOTSPOT:
     return keydist_scramble(keydist_hotspot_rank(chooser), n);
   case KEYDIST_UNIFORM:
-  default: return keydist_below(chooser->rng, n);
+  default: return rng_below(&chooser->rng, n);
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+
 typedef enum keydist_kind {
   KEYDIST_UNIFORM,
   KEYDIST_ZIPF,   /* YCSB's ZipfianGenerator, scrambled so hot keys spread */
@@ -28,7 +30,7 @@ typedef struct keydist_shared {
 
 typedef struct keydist {
   const keydist_shared_t *shared;
-  uint64_t rng[4];
+  rng_t rng;
 } keydist_t;
 
 /* Validates params and computes the shared constants. Returns 0 or -EINVAL. */

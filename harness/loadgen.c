@@ -2,7 +2,6 @@
  * open loop, in interleaved rounds, into latency histograms. */
 #include "loadgen.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,12 +11,11 @@
 #include <time.h>
 
 #include "clock.h"
+#include "memstat.h"
 
 /* How many operations a thread runs between looks at the clock's deadline
  * in closed loop. */
 #define LOADGEN_DEADLINE_STRIDE 64
-
-typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
 typedef struct loadgen_worker {
   pthread_t thread;
@@ -35,25 +33,6 @@ typedef struct loadgen_worker {
   int first_error;
   atomic_uint_fast64_t *progress_ops;
 } loadgen_worker_t;
-
-int64_t loadgen_allocated_bytes(void) {
-  static mallctl_fn mallctl_address;
-  static int looked_up;
-  if (!looked_up) {
-    mallctl_address = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
-    looked_up = 1;
-  }
-  if (mallctl_address == NULL)
-    return -1;
-  mallctl_address("thread.tcache.flush", NULL, NULL, NULL, 0);
-  uint64_t epoch = 1;
-  size_t epoch_size = sizeof epoch;
-  mallctl_address("epoch", &epoch, &epoch_size, &epoch, epoch_size);
-  size_t allocated = 0, size = sizeof allocated;
-  if (mallctl_address("stats.allocated", &allocated, &size, NULL, 0) != 0)
-    return -1;
-  return (int64_t)allocated;
-}
 
 static void note_result(loadgen_worker_t *worker, int rc) {
   if (rc == 0)
@@ -188,7 +167,7 @@ static int64_t populate(const loadgen_config_t *config,
   uint64_t now = clock_now_ns();
   for (uint64_t key = 0; key < key_count; key++)
     workload->operate(instance, key, now);
-  int64_t allocated_after = loadgen_allocated_bytes();
+  int64_t allocated_after = memstat_allocated();
   if (allocated_before < 0 || allocated_after < 0 || key_count == 0)
     return -1;
   return (allocated_after - allocated_before) / (int64_t)key_count;
@@ -210,7 +189,7 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
   for (size_t s = 0; s < subject_count && rc == 0; s++) {
     loadgen_subject_t *subject = &subjects[s];
     hist_reset(&subject->latency);
-    int64_t before = loadgen_allocated_bytes();
+    int64_t before = memstat_allocated();
     rc = subject->workload->create(subject->plugin, &instances[s]);
     if (rc == 0)
       subject->bytes_per_key =

@@ -50,7 +50,4 @@ typedef struct loadgen_subject {
 int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
                 size_t subject_count);
 
-/* Bytes allocated through jemalloc right now, or -1 without jemalloc. */
-int64_t loadgen_allocated_bytes(void);
-
 #endif /* SDKATA_LOADGEN_H */

@@ -2,11 +2,12 @@
  * test, the seed, crash notes and jemalloc leak accounting. */
 #include "stagekit.h"
 
+#include "memstat.h"
+
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <criterion/output.h>
-#include <dlfcn.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,8 +17,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
 /* Generous for any correct implementation of a stage, small enough that a
  * runaway loop hits it in seconds. */
@@ -162,7 +161,7 @@ void stagekit_guard(void) {
   /* Runaway memory in the code under test must end this test, not the
    * machine: cap the address space (not under a sanitizer, which reserves
    * terabytes of shadow memory). */
-  if (stagekit_allocated() >= 0) {
+  if (memstat_allocated() >= 0) {
     struct rlimit cap = {STAGEKIT_ADDRESS_SPACE_CAP,
                          STAGEKIT_ADDRESS_SPACE_CAP};
     setrlimit(RLIMIT_AS, &cap);
@@ -197,63 +196,6 @@ void stagekit_fact(const char *format, ...) {
   va_end(args);
   fputc('\n', file);
   fclose(file);
-}
-
-int64_t stagekit_allocated(void) {
-  /* Looked up at run time so that sanitizer builds, which have no
-   * jemalloc, still link and simply skip byte-exact checks. */
-  static mallctl_fn mallctl_address;
-  static int looked_up;
-  if (!looked_up) {
-    mallctl_address = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
-    looked_up = 1;
-  }
-  if (mallctl_address == NULL)
-    return -1;
-  mallctl_address("thread.tcache.flush", NULL, NULL, NULL, 0);
-  uint64_t epoch = 1;
-  size_t epoch_size = sizeof epoch;
-  mallctl_address("epoch", &epoch, &epoch_size, &epoch, epoch_size);
-  size_t allocated = 0;
-  size_t allocated_size = sizeof allocated;
-  if (mallctl_address("stats.allocated", &allocated, &allocated_size, NULL,
-                      0) != 0)
-    return -1;
-  return (int64_t)allocated;
-}
-
-static uint64_t splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-void stagekit_rng_seed(stagekit_rng_t *rng, uint64_t seed) {
-  for (int i = 0; i < 4; i++)
-    rng->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-uint64_t stagekit_rng_next(stagekit_rng_t *rng) {
-  uint64_t *s = rng->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-uint64_t stagekit_rng_below(stagekit_rng_t *rng, uint64_t bound) {
-  /* Lemire's multiply-shift; the tiny bias is irrelevant for tests. */
-  return (uint64_t)(((unsigned __int128)stagekit_rng_next(rng) * bound) >> 64);
 }
 
 /* Criterion's own JSON report does not escape the messages it carries (a

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memstat.h"
 #include "plugin.h"
+#include "rng.h"
 
 /* The plug-in named by $SDKATA_PLUGIN, loaded on first use in this test
  * process. Aborts the test with a plain message when it cannot load. */
@@ -36,20 +38,5 @@ void stagekit_step(const char *format, ...)
  * key"): the harness prints it under the stage's line. One line per call. */
 void stagekit_fact(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
-
-/* Bytes currently allocated through jemalloc by the whole process, after
- * flushing this thread's cache. Returns -1 when jemalloc is not the
- * allocator (sanitizer builds): callers then skip byte-exact checks. */
-int64_t stagekit_allocated(void);
-
-/* A small seeded generator (splitmix64 / xoshiro256**) for tests. */
-typedef struct stagekit_rng {
-  uint64_t s[4];
-} stagekit_rng_t;
-
-void stagekit_rng_seed(stagekit_rng_t *rng, uint64_t seed);
-uint64_t stagekit_rng_next(stagekit_rng_t *rng);
-/* Uniform in [0, bound), bound > 0. */
-uint64_t stagekit_rng_below(stagekit_rng_t *rng, uint64_t bound);
 
 #endif /* SDKATA_STAGEKIT_H */

@@ -436,39 +436,38 @@ static void random_keys(rls_key_t *keys, int count) {
 /* Moves the clock for the next operation: mostly the same instant or a
  * few ns on, sometimes to or around a window boundary, a window or more
  * on, or far ahead. */
-static uint64_t random_step(stagekit_rng_t *rng, uint64_t t, uint64_t limit,
+static uint64_t random_step(rng_t *rng, uint64_t t, uint64_t limit,
                             uint64_t w) {
-  uint64_t roll = stagekit_rng_below(rng, 100);
+  uint64_t roll = rng_below(rng, 100);
   if (roll < 35)
     return t;
   if (roll < 55)
-    return t + 1 + stagekit_rng_below(rng, 3);
+    return t + 1 + rng_below(rng, 3);
   if (roll < 67)
-    return t + stagekit_rng_below(rng, w / limit + 1);
+    return t + rng_below(rng, w / limit + 1);
   if (roll < 77)
-    return (t / w + 1) * w - 1 + stagekit_rng_below(rng, 3);
+    return (t / w + 1) * w - 1 + rng_below(rng, 3);
   if (roll < 84)
-    return t + w - 1 + stagekit_rng_below(rng, 3);
+    return t + w - 1 + rng_below(rng, 3);
   if (roll < 91)
-    return t + stagekit_rng_below(rng, 3 * w);
-  return t + w * (2 + stagekit_rng_below(rng, 50));
+    return t + rng_below(rng, 3 * w);
+  return t + w * (2 + rng_below(rng, 50));
 }
 
 void rlc_matches_the_model_on_random_operations(rl_algorithm_t algorithm) {
   enum { ROUNDS = 10, OPERATIONS = 2000, KEYS = 48 };
   static rls_key_t keys[KEYS];
   static char note[256];
-  stagekit_rng_t rng;
+  rng_t rng;
   rls_rng(&rng, 0x5eed00 + (uint64_t)algorithm);
   for (int round = 0; round < ROUNDS; round++) {
-    uint64_t limit = 1 + stagekit_rng_below(&rng, 20);
+    uint64_t limit = 1 + rng_below(&rng, 20);
     uint64_t w =
-        stagekit_rng_below(&rng, 3) == 0
-            ? 1 + stagekit_rng_below(&rng, SECOND)
-            : random_windows[stagekit_rng_below(
-                  &rng, sizeof random_windows / sizeof *random_windows)];
-    uint64_t t =
-        stagekit_rng_below(&rng, 2) ? 0 : stagekit_rng_below(&rng, 1ULL << 50);
+        rng_below(&rng, 3) == 0
+            ? 1 + rng_below(&rng, SECOND)
+            : random_windows[rng_below(&rng, sizeof random_windows /
+                                                 sizeof *random_windows)];
+    uint64_t t = rng_below(&rng, 2) ? 0 : rng_below(&rng, 1ULL << 50);
     rls_limiter_t limiter;
     rls_open(&limiter, algorithm, limit, w);
     snprintf(note, sizeof note,
@@ -483,17 +482,15 @@ void rlc_matches_the_model_on_random_operations(rl_algorithm_t algorithm) {
         stagekit_step("random operations, round %d, operation %d (seed %llu)",
                       round + 1, op + 1, (unsigned long long)stagekit_seed());
       /* A few hot keys take half of the traffic, so limits are reached. */
-      rls_key_t *key =
-          &keys[stagekit_rng_below(&rng, 2) ? stagekit_rng_below(&rng, 6)
-                                            : stagekit_rng_below(&rng, KEYS)];
-      if (stagekit_rng_below(&rng, 100) < 6 && key->model.latest > 0 &&
+      rls_key_t *key = &keys[rng_below(&rng, 2) ? rng_below(&rng, 6)
+                                                : rng_below(&rng, KEYS)];
+      if (rng_below(&rng, 100) < 6 && key->model.latest > 0 &&
           rlm_state_matters(&limiter.config, &key->model, t)) {
         /* Out of order: up to a window before the key's latest time. Only
          * for a key whose state still matters, which no implementation
          * may have reclaimed. */
         uint64_t back = key->model.latest < w ? key->model.latest : w;
-        rls_check(&limiter, key,
-                  key->model.latest - 1 - stagekit_rng_below(&rng, back));
+        rls_check(&limiter, key, key->model.latest - 1 - rng_below(&rng, back));
         continue;
       }
       t = random_step(&rng, t, limit, w);
@@ -532,9 +529,9 @@ void rlc_destroy_frees_every_byte(rl_algorithm_t algorithm) {
   rls_close(&warm);
 
   stagekit_step("rl_create, calls on %d keys, rl_destroy", 2 * KEYS);
-  /* From here to the last stagekit_allocated() no assertion runs, since
+  /* From here to the last memstat_allocated() no assertion runs, since
    * Criterion may allocate for one. */
-  int64_t before = stagekit_allocated();
+  int64_t before = memstat_allocated();
   rl_t *rl = NULL;
   int create_rc = api->create(&config, &rl);
   int first_error = 0;
@@ -557,7 +554,7 @@ void rlc_destroy_frees_every_byte(rl_algorithm_t algorithm) {
     }
     api->destroy(rl);
   }
-  int64_t after = stagekit_allocated();
+  int64_t after = memstat_allocated();
 
   cr_assert(create_rc == 0 && rl != NULL,
             "rl_create({%s, limit 5, window_ns 1000000000}) returned %s; "

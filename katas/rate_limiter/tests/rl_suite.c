@@ -27,8 +27,8 @@ void rls_setup(void) {
   stagekit_guard();
 }
 
-void rls_rng(stagekit_rng_t *rng, uint64_t salt) {
-  stagekit_rng_seed(rng, stagekit_seed() ^ (salt * 0x9e3779b97f4a7c15ULL));
+void rls_rng(rng_t *rng, uint64_t salt) {
+  rng_seed(rng, stagekit_seed() ^ (salt * 0x9e3779b97f4a7c15ULL));
 }
 
 const char *rls_rc_text(int rc) {

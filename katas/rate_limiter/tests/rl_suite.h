@@ -31,7 +31,7 @@ void rls_setup(void);
 
 /* Seeds rng from the run's seed and a per-test salt, so that each test has
  * its own sequence and the same seed replays it. */
-void rls_rng(stagekit_rng_t *rng, uint64_t salt);
+void rls_rng(rng_t *rng, uint64_t salt);
 
 /* A limiter under test and what it was made with. */
 typedef struct rls_limiter {

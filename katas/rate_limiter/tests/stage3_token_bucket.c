@@ -82,8 +82,8 @@ typedef struct long_run {
   int rc;
 } long_run_t;
 
-static void run_long(rls_limiter_t *limiter, stagekit_rng_t *rng,
-                     uint64_t max_gap, uint64_t count, long_run_t *run) {
+static void run_long(rls_limiter_t *limiter, rng_t *rng, uint64_t max_gap,
+                     uint64_t count, long_run_t *run) {
   const rls_api_t *api = rls_api();
   const char key[] = "steady";
   uint64_t t0 = 5 * limiter->config.window_ns + 17, t = t0;
@@ -93,7 +93,7 @@ static void run_long(rls_limiter_t *limiter, stagekit_rng_t *rng,
   run->rc = 0;
   for (uint64_t i = 0; i < count + limiter->config.limit + 1; i++) {
     if (i > 0 && i < count)
-      t += rng ? 1 + stagekit_rng_below(rng, max_gap) : max_gap;
+      t += rng ? 1 + rng_below(rng, max_gap) : max_gap;
     run->rc = api->check(limiter->rl, key, sizeof key - 1, t, &decision);
     if (run->rc != 0)
       break;
@@ -152,7 +152,7 @@ Test(token_bucket, no_fractional_token_is_lost) {
   rls_close(&limiter);
   /* Random gaps, each earning less than half a token. */
   rls_open(&limiter, ALGORITHM, 3, SECOND);
-  stagekit_rng_t rng;
+  rng_t rng;
   rls_rng(&rng, 0x70ce2);
   stagekit_step("10^6 requests at random gaps, limit 3 per 1s");
   run_long(&limiter, &rng, SECOND / 6, 1000000, &run);
@@ -161,13 +161,13 @@ Test(token_bucket, no_fractional_token_is_lost) {
 }
 
 Test(token_bucket, admits_the_rate_over_long_random_runs) {
-  stagekit_rng_t rng;
+  rng_t rng;
   rls_rng(&rng, 0x70ce3);
   for (int i = 0; i < 5; i++) {
     /* Gaps below W/(2L) keep the bucket short of full after the first
      * request, so that every token earned is admitted by the end. */
-    uint64_t limit = 2 + stagekit_rng_below(&rng, 49);
-    uint64_t w = 1000 + stagekit_rng_below(&rng, 10 * SECOND);
+    uint64_t limit = 2 + rng_below(&rng, 49);
+    uint64_t w = 1000 + rng_below(&rng, 10 * SECOND);
     rls_limiter_t limiter;
     rls_open(&limiter, ALGORITHM, limit, w);
     long_run_t run;

@@ -92,8 +92,8 @@ static void run_round(round_t *round, worker_t *workers) {
 
 /* The next round's time: a fraction of a window, a window, or exactly a
  * window boundary or 1 ns around it. */
-static uint64_t next_time(stagekit_rng_t *rng, uint64_t t, uint64_t w) {
-  switch (stagekit_rng_below(rng, 5)) {
+static uint64_t next_time(rng_t *rng, uint64_t t, uint64_t w) {
+  switch (rng_below(rng, 5)) {
   case 0: return t + w / 3;
   case 1: return t + w;
   case 2: return (t / w + 1) * w;
@@ -180,7 +180,7 @@ Test(concurrency, one_key_admits_exactly_what_the_rule_allows) {
   enum { ROUNDS = 20 };
   rl_algorithm_t algorithms[4];
   int count = implemented(algorithms);
-  stagekit_rng_t rng;
+  rng_t rng;
   rls_rng(&rng, 0xc0c0);
   static const shared_key_t key = {"shared", 6};
   static const uint32_t order[1] = {0};
@@ -188,7 +188,7 @@ Test(concurrency, one_key_admits_exactly_what_the_rule_allows) {
   for (int a = 0; a < count; a++) {
     /* A large limit keeps the threads racing for the key's slots for
      * milliseconds, long enough for every unsafe interleaving to show. */
-    uint64_t limit = 4000 + stagekit_rng_below(&rng, 4000);
+    uint64_t limit = 4000 + rng_below(&rng, 4000);
     rls_limiter_t limiter;
     rls_open(&limiter, algorithms[a], limit, SECOND);
     for (int i = 0; i < THREADS; i++) {
@@ -204,7 +204,7 @@ Test(concurrency, one_key_admits_exactly_what_the_rule_allows) {
       /* Attempts from a quarter of the limit (all allowed) to twice it. */
       round_t round = {rls_api(), limiter.rl, .now = t, .keys = &key,
                        .key_count = 1};
-      round.attempts = limit / 16 + stagekit_rng_below(&rng, limit / 2);
+      round.attempts = limit / 16 + rng_below(&rng, limit / 2);
       uint64_t capacity = rlm_capacity_at(&limiter.config, &model, t);
       stagekit_step("%s: %d threads, one key, round %d at t=%llu ns",
                     rlm_algorithm_title(algorithms[a]), THREADS, r + 1,
@@ -231,7 +231,7 @@ Test(concurrency, many_keys_each_admit_exactly_what_the_rule_allows) {
   enum { KEYS = 2000, ROUNDS = 6 };
   rl_algorithm_t algorithms[4];
   int count = implemented(algorithms);
-  stagekit_rng_t rng;
+  rng_t rng;
   rls_rng(&rng, 0xc0c1);
   static shared_key_t keys[KEYS];
   static uint32_t orders[THREADS][KEYS];
@@ -242,7 +242,7 @@ Test(concurrency, many_keys_each_admit_exactly_what_the_rule_allows) {
                                    (unsigned)k);
   worker_t workers[THREADS];
   for (int a = 0; a < count; a++) {
-    uint64_t limit = 2 + stagekit_rng_below(&rng, 4);
+    uint64_t limit = 2 + rng_below(&rng, 4);
     rls_limiter_t limiter;
     rls_open(&limiter, algorithms[a], limit, SECOND);
     for (int k = 0; k < KEYS; k++)
@@ -262,7 +262,7 @@ Test(concurrency, many_keys_each_admit_exactly_what_the_rule_allows) {
           orders[i][k] = k;
         if (r % 2 == 1) {
           for (uint32_t k = KEYS - 1; k > 0; k--) {
-            uint32_t other = (uint32_t)stagekit_rng_below(&rng, k + 1);
+            uint32_t other = (uint32_t)rng_below(&rng, k + 1);
             uint32_t swap = orders[i][k];
             orders[i][k] = orders[i][other];
             orders[i][other] = swap;

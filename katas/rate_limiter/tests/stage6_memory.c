@@ -32,12 +32,12 @@ static int run(rl_algorithm_t algorithm, footprint_t *bytes,
   rl_decision_t decision;
   const uint64_t t0 = 10 * SECOND, t1 = t0 + 3 * SECOND;
   *failed_call = 0;
-  bytes->before = stagekit_allocated();
+  bytes->before = memstat_allocated();
   rl_t *rl = NULL;
   int rc = api->create(&config, &rl);
   if (rc != 0)
     return rc;
-  bytes->fresh = stagekit_allocated();
+  bytes->fresh = memstat_allocated();
   for (uint64_t i = 0; i < KEYS && rc == 0; i++) {
     if (i % 250000 == 0)
       stagekit_step("%s: request for distinct key %llu of %d",
@@ -47,7 +47,7 @@ static int run(rl_algorithm_t algorithm, footprint_t *bytes,
     rc = api->check(rl, key, (size_t)len, t0 + i, &decision);
     *failed_call = i + 1;
   }
-  bytes->active = stagekit_allocated();
+  bytes->active = memstat_allocated();
   /* Later calls, 2 us apart: four windows in all, on a handful of keys. */
   for (uint64_t j = 0; j < LATER_CALLS && rc == 0; j++) {
     if (j % 500000 == 0)
@@ -60,11 +60,11 @@ static int run(rl_algorithm_t algorithm, footprint_t *bytes,
     rc = api->check(rl, key, (size_t)len, t1 + j * 2000, &decision);
     *failed_call = KEYS + j + 1;
   }
-  bytes->later = stagekit_allocated();
+  bytes->later = memstat_allocated();
   stagekit_step("%s: rl_destroy after %d keys", rlm_algorithm_title(algorithm),
                 KEYS);
   api->destroy(rl);
-  bytes->destroyed = stagekit_allocated();
+  bytes->destroyed = memstat_allocated();
   return rc;
 }
 
