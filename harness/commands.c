@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "impl.h"
@@ -85,7 +86,15 @@ static void run_stages(const command_options_t *options, const impl_set_t *set,
     if (run->first_failed >= 0) {
       result->status = STAGE_NOT_RUN;
     } else {
+      /* A stage can take seconds (a hang takes its timeout): say which one
+       * runs, on the terminal only, and clear it when its verdict prints. */
+      int show_running = out != NULL && isatty(STDERR_FILENO);
+      if (show_running)
+        fprintf(stderr, "  stage %d  %s ... running", stage->number,
+                stage->title);
       run_stage_on_set(options, set, stage, result);
+      if (show_running)
+        fputs("\r\033[K", stderr);
       if (result->status == STAGE_FAILED)
         run->first_failed = (int)i;
       if (result->status == STAGE_PASSED)

@@ -223,8 +223,11 @@ static void write_sdkata_report(FILE *stream,
       cJSON_AddBoolToObject(test_json, "crashed", test->crashed);
       cJSON_AddNumberToObject(test_json, "signal", test->signal);
       cJSON_AddBoolToObject(test_json, "timed_out", test->timed_out);
-      cJSON_AddNumberToObject(test_json, "timeout",
-                              test->test->data ? test->test->data->timeout : 0);
+      /* A test's own timeout, else its suite's. */
+      double timeout = test->test->data ? test->test->data->timeout : 0;
+      if (timeout <= 0 && suite->suite->data != NULL)
+        timeout = suite->suite->data->timeout;
+      cJSON_AddNumberToObject(test_json, "timeout", timeout);
       cJSON_AddNumberToObject(test_json, "exit_code", test->exit_code);
       cJSON_AddNumberToObject(test_json, "seconds", test->elapsed_time);
       if (test->message != NULL)

@@ -250,17 +250,20 @@ static char *explain_crash(int signal_number, const char *crash_text,
   return words;
 }
 
-/* Explains a test that timed out (after timed_out_after s, when > 0) or
- * was killed by signal_number, from the notes it left. */
-static char *explain_error(double timed_out_after, int signal_number,
+/* Explains a test that timed out (after timeout s; 0 when unknown) or was
+ * killed by signal_number, from the notes it left. */
+static char *explain_error(int timed_out, double timeout, int signal_number,
                            const char *notes_dir, const char *suite,
                            const char *test, int sanitized) {
-  if (timed_out_after > 0) {
+  if (timed_out) {
     char *step = read_note(notes_dir, suite, test, ".step");
+    char limit[32] = "its time limit";
+    if (timeout > 0)
+      snprintf(limit, sizeof limit, "%g s", timeout);
     char *words = append(NULL,
-                         "did not finish within %g s: an infinite loop, or a "
+                         "did not finish within %s: an infinite loop, or a "
                          "deadlock (a lock taken twice, or never released)",
-                         timed_out_after);
+                         limit);
     if (step != NULL && step[0] != '\0')
       words = append(words, "\nit was at: %s", step);
     free(step);
@@ -306,13 +309,13 @@ static char *explain_failure(const cJSON *test, const char *suite,
                              int sanitized) {
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "timed_out"))) {
     double timeout = cJSON_GetNumberValue(cJSON_GetObjectItem(test, "timeout"));
-    return explain_error(timeout > 0 ? timeout : 1, 0, notes_dir, suite, name,
-                         sanitized);
+    return explain_error(1, timeout, 0, notes_dir, suite, name, sanitized);
   }
   if (cJSON_IsTrue(cJSON_GetObjectItem(test, "crashed"))) {
     int signal_number =
         (int)cJSON_GetNumberValue(cJSON_GetObjectItem(test, "signal"));
-    return explain_error(0, signal_number, notes_dir, suite, name, sanitized);
+    return explain_error(0, 0, signal_number, notes_dir, suite, name,
+                         sanitized);
   }
   char *message = join_messages(cJSON_GetObjectItem(test, "failures"));
   if (message != NULL)
