@@ -1,6 +1,7 @@
 # Makefile - the front a candidate types. It installs what is missing,
 # configures and builds with CMake (incrementally), then runs sdkata.
 #   make kata=rate_limiter check   [impl= stage= seed= sanitize=1 json=FILE]
+#        load: [threads= rounds= seconds= keys= dist= rate=]
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
 #   make list | test | deps | clean | format | format-check
 
@@ -10,6 +11,12 @@ stage ?=
 seed ?=
 sanitize ?=
 json ?=
+threads ?=
+rounds ?=
+seconds ?=
+keys ?=
+dist ?=
+rate ?=
 
 ifeq ($(sanitize),1)
 BUILD := build/sanitize
@@ -21,7 +28,11 @@ endif
 
 SDKATA := $(BUILD)/sdkata
 RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
-             $(if $(seed),--seed $(seed)) $(if $(json),--json $(json))
+             $(if $(seed),--seed $(seed)) $(if $(json),--json $(json)) \
+             $(if $(threads),--threads $(threads)) \
+             $(if $(rounds),--rounds $(rounds)) \
+             $(if $(seconds),--seconds $(seconds)) $(if $(keys),--keys $(keys)) \
+             $(if $(dist),--dist $(dist)) $(if $(rate),--rate $(rate))
 FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
 
 .PHONY: all deps build check bench list mutants test test-sanitize clean \

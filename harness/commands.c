@@ -235,9 +235,13 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
       reference_index = i;
   report_load_table(stdout, report_use_colors(stdout), &title, rows,
                     count > 0 ? (size_t)count : 0, reference_index);
-  printf("  (replay: make kata=%s %s seed=%llu%s%s)\n", kata->name,
-         options->command, (unsigned long long)options->seed,
-         options->impl ? " impl=" : "", options->impl ? options->impl : "");
+  printf("  (replay: make kata=%s %s seed=%llu%s%s threads=%u rounds=%u "
+         "seconds=%g keys=%llu dist=%s rate=%llu)\n",
+         kata->name, options->command, (unsigned long long)options->seed,
+         options->impl ? " impl=" : "", options->impl ? options->impl : "",
+         options->threads, options->rounds, options->seconds,
+         (unsigned long long)options->key_count, options->distribution,
+         (unsigned long long)options->rate);
   cJSON_AddStringToObject(load, "workload", title.workload);
   cJSON_AddItemToArray(json_loads, load);
   return 0;

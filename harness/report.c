@@ -194,6 +194,12 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
   }
   if (reference_index > 0 && count > 0)
     print_verdict(out, rows, reference_index);
+  else if (reference_index == 0 && count > 1 && rows[1].ops_per_second > 0)
+    fprintf(out,
+            "  verdict: the reference runs at %.1fx the throughput of %s, "
+            "with %.1fx lower p99\n",
+            rows[0].ops_per_second / rows[1].ops_per_second, rows[1].label,
+            rows[0].p99 > 0 ? (double)rows[1].p99 / (double)rows[0].p99 : 0);
 }
 
 static const char *status_name(stage_status_t status) {
