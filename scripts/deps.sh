@@ -5,7 +5,8 @@
 set -eu
 
 packages="gcc g++ make cmake pkg-config libuv1-dev libhiredis-dev \
-libjemalloc-dev libcriterion-dev libbenchmark-dev libcjson-dev $*"
+libjemalloc-dev libcriterion-dev libbenchmark-dev libcjson-dev \
+libhttp-parser-dev $*"
 
 missing=""
 for package in $packages; do
