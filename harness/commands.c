@@ -58,13 +58,16 @@ static void run_stage_on_set(const command_options_t *options,
   memset(merged, 0, sizeof *merged);
   merged->status = STAGE_NOT_ATTEMPTED;
   for (size_t i = 0; i < set->count; i++) {
-    snprintf(work_dir, sizeof work_dir, "%s/runs/%s/%s-%zu", SDKATA_BUILD_DIR,
-             options->kata->name, set->name, i);
+    /* The pid keeps two sdkata runs of one implementation apart. */
+    snprintf(work_dir, sizeof work_dir, "%s/runs/%s/%s-%ld-%zu",
+             SDKATA_BUILD_DIR, options->kata->name, set->name, (long)getpid(),
+             i);
     stage_run_options_t run_options = {runner, work_dir, options->seed,
                                        options->sanitize};
     stage_result_t result;
     stages_run(&run_options, stage, set->paths[i], &result);
     stage_result_merge(merged, &result);
+    rmdir(work_dir); /* kept, with its log, when the runner failed */
   }
 }
 
@@ -146,8 +149,8 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
     return 1;
   }
   char json_path[PATH_MAX + 32];
-  snprintf(json_path, sizeof json_path, "%s/runs/%s/load.json",
-           SDKATA_BUILD_DIR, kata->name);
+  snprintf(json_path, sizeof json_path, "%s/runs/%s/load-%ld.json",
+           SDKATA_BUILD_DIR, kata->name, (long)getpid());
   char workload[16], threads[16], rounds[16], seconds[32], rate[32], keys[32],
       seed[32];
   snprintf(workload, sizeof workload, "%zu", workload_index);
@@ -201,6 +204,7 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
   impl_free(&naive);
 
   char *text = rc == 0 ? proc_read_file(json_path) : NULL;
+  remove(json_path);
   cJSON *load = text ? cJSON_Parse(text) : NULL;
   free(text);
   if (load == NULL || result.term_signal != 0 || result.timed_out) {

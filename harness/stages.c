@@ -455,6 +455,10 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
     result->status = STAGE_PASSED;
   else
     result->status = STAGE_NOT_ATTEMPTED;
+  /* Everything the notes had to say is in result now. */
+  clear_dir(notes_dir);
+  rmdir(notes_dir);
+  remove(log_path);
   return 0;
 }
 
