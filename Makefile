@@ -3,6 +3,7 @@
 #   make kata=rate_limiter check   [impl= stage= seed= sanitize=1 json=FILE]
 #        load: [threads= rounds= seconds= keys= dist= rate=]
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
+#   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
 #   make list | test | deps | clean | format | format-check
 
 kata ?= rate_limiter
@@ -17,6 +18,7 @@ seconds ?=
 keys ?=
 dist ?=
 rate ?=
+port ?=
 
 ifeq ($(sanitize),1)
 BUILD := build/sanitize
@@ -35,8 +37,8 @@ RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
              $(if $(dist),--dist $(dist)) $(if $(rate),--rate $(rate))
 FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
 
-.PHONY: all deps build check bench list mutants test test-sanitize clean \
-        format format-check
+.PHONY: all deps build check bench list mutants serve test test-sanitize \
+        clean format format-check
 
 all: build
 
@@ -66,6 +68,10 @@ bench: build
 	@if [ -x $(BUILD)/bench/microbench ]; then \
 	  echo "microbenchmarks (google-benchmark):"; \
 	  $(BUILD)/bench/microbench --benchmark_min_time=0.2; fi
+
+serve: build
+	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \
+	  $(if $(port),--port $(port))
 
 list: build
 	@$(SDKATA) list

@@ -19,7 +19,8 @@ endfunction()
 
 # sdkata_add_kata(NAME [LIBS lib...]): reference/*.c, baseline/*.c and
 # tests/mutants/*.c become plug-ins; tests/*.c becomes the stage runner
-# katas/<kata>/stages; kata.c joins the sdkata binary's registry.
+# katas/<kata>/stages; kata.c (the descriptor) and every other .c file at the
+# top of the folder but solution.c (the learner's) join the sdkata binary.
 function(sdkata_add_kata kata)
   cmake_parse_arguments(K "" "" "LIBS" ${ARGN})
   set(dir ${CMAKE_CURRENT_SOURCE_DIR})
@@ -50,7 +51,9 @@ function(sdkata_add_kata kata)
   set_target_properties(${kata}_stages PROPERTIES OUTPUT_NAME stages
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/katas/${kata})
 
-  target_sources(sdkata_katas PRIVATE ${dir}/kata.c)
+  file(GLOB kata_sources CONFIGURE_DEPENDS ${dir}/*.c)
+  list(REMOVE_ITEM kata_sources ${dir}/solution.c)
+  target_sources(sdkata_katas PRIVATE ${kata_sources})
   target_include_directories(sdkata_katas PRIVATE ${dir})
   set_property(GLOBAL APPEND PROPERTY SDKATA_KATAS ${kata})
   set_property(GLOBAL APPEND PROPERTY SDKATA_PLUGIN_TARGETS ${kata}_stages)

@@ -1,5 +1,6 @@
 /* commands.h - what each sdkata command does: check, bench, list, mutants,
- * and the load child that runs implementations where a crash is contained. */
+ * serve, and the load child that runs implementations where a crash is
+ * contained. */
 #ifndef SDKATA_COMMANDS_H
 #define SDKATA_COMMANDS_H
 
@@ -26,6 +27,8 @@ typedef struct command_options {
   int workload;             /* load child: which workload */
   const char *subjects[8];  /* load child: "label=path,path" */
   int subject_count;
+  int port;                  /* serve: 0 picks a free one */
+  const char *serve_options; /* serve: "name=value ..." for the kata */
 } command_options_t;
 
 /* Each returns the process's exit status: 0 all good, 1 a verdict that is
@@ -35,5 +38,7 @@ int command_bench(command_options_t *options);
 int command_list(command_options_t *options);
 int command_mutants(command_options_t *options);
 int command_load_child(command_options_t *options);
+/* Serves the kata over HTTP on 127.0.0.1 until SIGINT or SIGTERM (serve.c). */
+int command_serve(command_options_t *options);
 
 #endif /* SDKATA_COMMANDS_H */

@@ -19,6 +19,8 @@ static void usage(FILE *out) {
           "  list          the katas, their stages, and how far solution.c "
           "gets\n"
           "  mutants KATA  prove each mutant is rejected by its stage\n"
+          "  serve KATA    serve the implementation over HTTP on 127.0.0.1 "
+          "until Ctrl-C\n"
           "options:\n"
           "  --impl SPEC   solution (default), reference, naive, a "
           "reference's or mutant's name, or a .c/.so path\n"
@@ -31,7 +33,12 @@ static void usage(FILE *out) {
           "round, key count,\n"
           "                uniform | zipf[:theta] | hotspot[:frac:share], "
           "open-loop ops/s (0: closed)\n"
-          "  --only NAME   mutants: just this one\n");
+          "  --only NAME   mutants: just this one\n"
+          "  --port N      serve: the port (default 8080; 0 picks a free "
+          "one)\n"
+          "  --algorithm NAME --limit N --window SECONDS\n"
+          "                serve: passed on to the kata as name=value "
+          "(defaults: its own)\n");
 }
 
 static const kata_t *find_kata(const char *name) {
@@ -66,8 +73,12 @@ int main(int argc, char **argv) {
       .distribution = "zipf",
       .workload = -1,
       .sanitize = SDKATA_SANITIZED,
+      .port = 8080,
   };
-  enum { OPT_NO_LOAD = 256 };
+  /* serve: the kata's own options, passed on as "name=value" words. */
+  char serve_options[512] = "";
+  size_t serve_length = 0;
+  enum { OPT_NO_LOAD = 256, OPT_SERVE_OPTION };
   static const struct option long_options[] = {
       {"impl", required_argument, NULL, 'i'},
       {"stage", required_argument, NULL, 's'},
@@ -83,12 +94,16 @@ int main(int argc, char **argv) {
       {"only", required_argument, NULL, 'o'},
       {"workload", required_argument, NULL, 'w'},
       {"subject", required_argument, NULL, 'u'},
+      {"port", required_argument, NULL, 'p'},
+      {"algorithm", required_argument, NULL, OPT_SERVE_OPTION},
+      {"limit", required_argument, NULL, OPT_SERVE_OPTION},
+      {"window", required_argument, NULL, OPT_SERVE_OPTION},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   optind = 2;
-  int option;
-  while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+  int option, index;
+  while ((option = getopt_long(argc, argv, "h", long_options, &index)) != -1) {
     switch (option) {
     case 'i': options.impl = *optarg ? optarg : NULL; break;
     case 's': options.stage = atoi(optarg); break;
@@ -111,6 +126,21 @@ int main(int argc, char **argv) {
     case 'u':
       if (options.subject_count < 8)
         options.subjects[options.subject_count++] = optarg;
+      break;
+    case 'p': {
+      char *end;
+      long port = strtol(optarg, &end, 10);
+      options.port =
+          *optarg && !*end && port >= 0 && port <= 65535 ? (int)port : -1;
+      break;
+    }
+    case OPT_SERVE_OPTION:
+      if (serve_length < sizeof serve_options)
+        serve_length += (size_t)snprintf(serve_options + serve_length,
+                                         sizeof serve_options - serve_length,
+                                         "%s%s=%s", serve_length ? " " : "",
+                                         long_options[index].name, optarg);
+      options.serve_options = serve_options;
       break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
@@ -147,6 +177,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(command, "mutants") == 0)
     return command_mutants(&options);
+  if (strcmp(command, "serve") == 0)
+    return command_serve(&options);
   if (strcmp(command, "load-child") == 0)
     return command_load_child(&options);
   usage(stderr);

@@ -1,9 +1,10 @@
-/* kata.c - the rate limiter kata as the harness sees it: its stages, and
- * what "under load" means for it. */
+/* kata.c - the rate limiter kata as the harness sees it: its stages, what
+ * "under load" means for it, and its HTTP gateway. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gateway.h"
 #include "kata.h"
 #include "rate_limiter.h"
 
@@ -120,4 +121,7 @@ const kata_t kata_rate_limiter = {
     .workload_count = sizeof workloads / sizeof workloads[0],
     .prepare_keys = prepare_keys,
     .release_keys = release_keys,
+    .serve_open = gateway_open,
+    .serve_close = gateway_close,
+    .serve_http = gateway_http,
 };

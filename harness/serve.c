@@ -1,0 +1,147 @@
+/* serve.c - the serve command: a kata's implementation behind HTTP on
+ * 127.0.0.1, through the kata's serve hooks, until SIGINT or SIGTERM.
+ *
+ * Unlike check, the plug-in runs inside this process: a learner's file that
+ * crashes takes the server down with it, and one that hangs stops it from
+ * answering. That is the point of serving (a real service has no harness
+ * around it); check is where crashes are contained and named. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "http.h"
+#include "impl.h"
+#include "plugin.h"
+
+/* What the HTTP handler needs to reach the kata's hook. */
+typedef struct serve_context {
+  const kata_t *kata;
+  void *state;
+} serve_context_t;
+
+static void serve_handle(const http_request_t *req, http_response_t *res,
+                         void *data) {
+  serve_context_t *context = data;
+  context->kata->serve_http(context->state, req, res);
+}
+
+/* Opens the first plug-in of set whose serve_open accepts options, into
+ * *plugin and *state; *index says which. Returns 0 or the last error
+ * (-EINVAL stops at once: every plug-in would reject the same options). */
+static int open_first_servable(const kata_t *kata, const impl_set_t *set,
+                               const char *options, plugin_t *plugin,
+                               void **state, size_t *index) {
+  int rc = -ENOSYS;
+  for (size_t i = 0; i < set->count && rc != 0 && rc != -EINVAL; i++) {
+    const char *why;
+    rc = plugin_open(plugin, set->paths[i], set->name, &why);
+    if (rc != 0) {
+      fprintf(stderr, "sdkata serve: could not load %s: %s\n", set->paths[i],
+              why);
+      continue;
+    }
+    rc = kata->serve_open(plugin, options, state);
+    if (rc != 0)
+      plugin_close(plugin);
+    else
+      *index = i;
+  }
+  return rc;
+}
+
+/* The name to print: the set's, and the plug-in's own when the set has
+ * several (the references: which algorithm's file answers). */
+static void served_name(const impl_set_t *set, size_t index, char *buf,
+                        size_t size) {
+  const char *path = set->paths[index];
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t stem = strcspn(base, ".");
+  if (set->count > 1)
+    snprintf(buf, size, "%s/%.*s", set->name, (int)stem, base);
+  else
+    snprintf(buf, size, "%s", set->name);
+}
+
+/* Runs the HTTP server on a loop of its own until a signal stops it. */
+static int serve_on_loop(const command_options_t *options,
+                         serve_context_t *context, const char *name) {
+  uv_loop_t loop;
+  int err = uv_loop_init(&loop);
+  if (err != 0) {
+    fprintf(stderr, "sdkata serve: %s\n", uv_strerror(err));
+    return 2;
+  }
+  http_config_t config = {
+      .net = {.host = "127.0.0.1", .port = options->port, .handle_signals = 1},
+      .handler = serve_handle,
+      .handler_data = context,
+  };
+  http_server_t *server;
+  err = http_server_create(&server, &loop, &config);
+  if (err != 0) {
+    fprintf(stderr, "sdkata serve: cannot listen on 127.0.0.1:%d: %s\n",
+            options->port, uv_strerror(err));
+    uv_loop_close(&loop);
+    return 2;
+  }
+  printf("listening on http://127.0.0.1:%d (impl %s), Ctrl-C stops\n",
+         net_server_port(http_server_net(server)), name);
+  fflush(stdout);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  http_server_destroy(server);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_loop_close(&loop);
+  return 0;
+}
+
+int command_serve(command_options_t *options) {
+  const kata_t *kata = options->kata;
+  if (kata->serve_open == NULL) {
+    fprintf(stderr, "sdkata serve: the %s kata cannot be served over HTTP\n",
+            kata->name);
+    return 2;
+  }
+  if (options->port < 0 || options->port > 65535) {
+    fprintf(stderr, "sdkata serve: --port wants a number from 0 to 65535\n");
+    return 2;
+  }
+  impl_set_t set;
+  if (impl_resolve(kata, options->impl, options->sanitize, &set) != 0)
+    return 2;
+  const char *serve_options =
+      options->serve_options ? options->serve_options : "";
+  plugin_t plugin;
+  serve_context_t context = {kata, NULL};
+  size_t index = 0;
+  int rc = open_first_servable(kata, &set, serve_options, &plugin,
+                               &context.state, &index);
+  if (rc != 0) {
+    if (rc == -ENOSYS && *serve_options)
+      fprintf(stderr,
+              "sdkata serve: impl %s does not implement what was asked (%s)\n",
+              set.name, serve_options);
+    else if (rc == -ENOSYS)
+      fprintf(stderr,
+              "sdkata serve: impl %s implements nothing that can be served "
+              "yet\n",
+              set.name);
+    else if (rc != -EINVAL)
+      fprintf(stderr, "sdkata serve: %s could not be served: %s\n", set.name,
+              strerror(-rc));
+    impl_free(&set);
+    return 2;
+  }
+  /* A client that hangs up before its answer is written must cost that
+   * connection, not the server. */
+  signal(SIGPIPE, SIG_IGN);
+  char name[256];
+  served_name(&set, index, name, sizeof name);
+  int status = serve_on_loop(options, &context, name);
+  kata->serve_close(context.state);
+  plugin_close(&plugin);
+  impl_free(&set);
+  return status;
+}

@@ -1,0 +1,306 @@
+/* gateway.c - the rate limiter served over HTTP (sdkata serve): one limiter
+ * from a plug-in, one decision per request, answered with the RateLimit
+ * fields of draft-ietf-httpapi-ratelimit-headers-11. */
+#include "gateway.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rate_limiter.h"
+
+#define DEFAULT_LIMIT 10
+#define NS_PER_SECOND 1000000000ULL
+/* Retry-After when no wait will ever do (limit 0, RL_NEVER): HTTP's
+ * delay-seconds has no "never", so a year stands for it. It is still a
+ * valid delay that fits the 31 bits many clients parse it into, and no
+ * client that honours it comes back while the policy stands. */
+#define NEVER_SECONDS (365ULL * 24 * 3600)
+/* The quota policy's name in both fields; this server has one policy. */
+#define POLICY "\"default\""
+
+typedef struct gateway {
+  int (*create)(const rl_config_t *, rl_t **);
+  void (*destroy)(rl_t *);
+  int (*check)(rl_t *, const void *, size_t, uint64_t, rl_decision_t *);
+  rl_t *limiter;
+  rl_config_t config;
+  char policy[96]; /* the RateLimit-Policy value, the same on every answer */
+} gateway_t;
+
+static const char *const algorithm_names[] = {
+    NULL, "fixed_window", "sliding_log", "token_bucket", "sliding_window"};
+#define ALGORITHM_COUNT 4
+
+/* Parses decimal digits [text, end) into *value. Returns 0 or -EINVAL. */
+static int parse_count(const char *text, const char *end, uint64_t *value) {
+  if (text == end)
+    return -EINVAL;
+  *value = 0;
+  for (; text < end; text++) {
+    if (*text < '0' || *text > '9' || *value > (UINT64_MAX - 9) / 10)
+      return -EINVAL;
+    *value = *value * 10 + (uint64_t)(*text - '0');
+  }
+  return 0;
+}
+
+/* Parses "SECONDS[.FRACTION]" into ns exactly (no floating point). */
+static int parse_seconds(const char *text, const char *end, uint64_t *ns) {
+  const char *dot = memchr(text, '.', (size_t)(end - text));
+  const char *whole_end = dot ? dot : end;
+  uint64_t seconds = 0, fraction = 0, scale = NS_PER_SECOND;
+  if ((whole_end > text || dot == NULL) &&
+      parse_count(text, whole_end, &seconds) != 0)
+    return -EINVAL;
+  if (dot != NULL) {
+    const char *digit = dot + 1;
+    if (digit == end || end - digit > 9)
+      return -EINVAL;
+    for (; digit < end; digit++) {
+      if (*digit < '0' || *digit > '9')
+        return -EINVAL;
+      scale /= 10;
+      fraction += (uint64_t)(*digit - '0') * scale;
+    }
+  }
+  if (seconds > (UINT64_MAX - fraction) / NS_PER_SECOND)
+    return -EINVAL;
+  *ns = seconds * NS_PER_SECOND + fraction;
+  return 0;
+}
+
+/* Applies one "name=value" word of options to config. */
+static int apply_option(rl_config_t *config, const char *word,
+                        const char *end) {
+  const char *equals = memchr(word, '=', (size_t)(end - word));
+  if (equals == NULL)
+    return -EINVAL;
+  size_t name_len = (size_t)(equals - word);
+  const char *value = equals + 1;
+  if (name_len == 9 && strncmp(word, "algorithm", 9) == 0) {
+    for (int a = 1; a <= ALGORITHM_COUNT; a++)
+      if (strlen(algorithm_names[a]) == (size_t)(end - value) &&
+          strncmp(value, algorithm_names[a], (size_t)(end - value)) == 0) {
+        config->algorithm = (rl_algorithm_t)a;
+        return 0;
+      }
+    return -EINVAL;
+  }
+  if (name_len == 5 && strncmp(word, "limit", 5) == 0)
+    return parse_count(value, end, &config->limit);
+  if (name_len == 6 && strncmp(word, "window", 6) == 0)
+    return parse_seconds(value, end, &config->window_ns);
+  return -EINVAL;
+}
+
+/* Fills config from options; algorithm 0 means "not asked for". */
+static int parse_options(const char *options, rl_config_t *config) {
+  *config = (rl_config_t){0, DEFAULT_LIMIT, NS_PER_SECOND};
+  const char *word = options;
+  while (*word != '\0') {
+    if (*word == ' ') {
+      word++;
+      continue;
+    }
+    const char *end = strchr(word, ' ');
+    if (end == NULL)
+      end = word + strlen(word);
+    if (apply_option(config, word, end) != 0) {
+      fprintf(stderr,
+              "rate_limiter serve: cannot use \"%.*s\": the options are "
+              "algorithm=fixed_window|sliding_log|token_bucket|"
+              "sliding_window, limit=N, window=SECONDS (e.g. 1 or 0.5)\n",
+              (int)(end - word), word);
+      return -EINVAL;
+    }
+    word = end;
+  }
+  if (config->window_ns == 0) {
+    fprintf(stderr, "rate_limiter serve: the window must be longer than 0\n");
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/* Creates the limiter for config, or for the first algorithm the plug-in
+ * implements when config names none. */
+static int create_limiter(gateway_t *gateway) {
+  int rc = -ENOSYS;
+  if (gateway->config.algorithm != 0) {
+    rc = gateway->create(&gateway->config, &gateway->limiter);
+  } else {
+    for (int a = 1; a <= ALGORITHM_COUNT && rc == -ENOSYS; a++) {
+      gateway->config.algorithm = (rl_algorithm_t)a;
+      rc = gateway->create(&gateway->config, &gateway->limiter);
+      if (rc == RL_ENOTIMPL)
+        rc = -ENOSYS;
+    }
+  }
+  if (rc == -EINVAL)
+    fprintf(stderr,
+            "rate_limiter serve: rl_create refused limit %llu per %llu ns "
+            "(limit x window must fit in 63 bits)\n",
+            (unsigned long long)gateway->config.limit,
+            (unsigned long long)gateway->config.window_ns);
+  return rc == RL_ENOTIMPL ? -ENOSYS : rc;
+}
+
+/* Whole seconds, rounded up: a client that waits this long is not early. */
+static uint64_t ceil_seconds(uint64_t ns) {
+  return ns / NS_PER_SECOND + (ns % NS_PER_SECOND != 0);
+}
+
+int gateway_open(const plugin_t *plugin, const char *options, void **state) {
+  gateway_t *gateway = calloc(1, sizeof *gateway);
+  if (gateway == NULL)
+    return -ENOMEM;
+  *(void **)&gateway->create = plugin_symbol(plugin, "rl_create");
+  *(void **)&gateway->destroy = plugin_symbol(plugin, "rl_destroy");
+  *(void **)&gateway->check = plugin_symbol(plugin, "rl_check");
+  int rc = -ENOSYS;
+  if (gateway->create != NULL && gateway->destroy != NULL &&
+      gateway->check != NULL) {
+    rc = parse_options(options, &gateway->config);
+    if (rc == 0)
+      rc = create_limiter(gateway);
+  }
+  if (rc != 0) {
+    free(gateway);
+    return rc;
+  }
+  /* The draft's w is whole seconds ("sub-second precision is not
+   * supported"): a shorter window is advertised as 1. */
+  uint64_t window_seconds = ceil_seconds(gateway->config.window_ns);
+  snprintf(gateway->policy, sizeof gateway->policy, POLICY ";q=%llu;w=%llu",
+           (unsigned long long)gateway->config.limit,
+           (unsigned long long)(window_seconds ? window_seconds : 1));
+  *state = gateway;
+  return 0;
+}
+
+void gateway_close(void *state) {
+  gateway_t *gateway = state;
+  gateway->destroy(gateway->limiter);
+  free(gateway);
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* The key query parameter of target, %XX-decoded into key (RL_KEY_MAX + 1
+ * bytes); its length, or -1 when there is none or it is empty. A longer
+ * key stops at RL_KEY_MAX + 1 bytes, which the caller rejects. */
+static long query_key(const char *target, char *key) {
+  const char *query = strchr(target, '?');
+  for (const char *param = query; param != NULL;
+       param = strchr(param + 1, '&')) {
+    if (strncmp(param + 1, "key=", 4) != 0)
+      continue;
+    long len = 0;
+    for (const char *c = param + 5;
+         *c != '\0' && *c != '&' && *c != '#' && len <= RL_KEY_MAX; c++) {
+      int high = c[0] == '%' ? hex_value(c[1]) : -1;
+      int low = high >= 0 ? hex_value(c[2]) : -1;
+      if (low >= 0) {
+        key[len++] = (char)(high * 16 + low);
+        c += 2;
+      } else {
+        key[len++] = *c;
+      }
+    }
+    return len > 0 ? len : -1;
+  }
+  return -1;
+}
+
+static void answer_text(http_response_t *res, int status, const char *text) {
+  http_response_set_status(res, status);
+  http_response_add_header(res, "Content-Type", "text/plain; charset=utf-8");
+  http_response_append(res, text, strlen(text));
+}
+
+/* The RateLimit fields for a decision; on a denial also Retry-After. */
+static void add_rate_limit_fields(const gateway_t *gateway,
+                                  const rl_decision_t *decision,
+                                  http_response_t *res) {
+  uint64_t wait = decision->retry_after_ns == RL_NEVER
+                      ? NEVER_SECONDS
+                      : ceil_seconds(decision->retry_after_ns);
+  /* A denial always asks for a real wait: Retry-After 0 would invite a
+   * client to retry in a tight loop. */
+  if (!decision->allowed && wait == 0)
+    wait = 1;
+  char value[96];
+  http_response_add_header(res, "RateLimit-Policy", gateway->policy);
+  /* t is the draft's effective window: when the quota left, r, is back.
+   * The contract only says when the next request is allowed again, which
+   * is that moment once r is 0; while r > 0 (retry_after is 0) it says
+   * nothing about it, so t, optional in the draft, is left out rather
+   * than claimed to be 0. */
+  if (decision->remaining == 0)
+    snprintf(value, sizeof value, POLICY ";r=0;t=%llu",
+             (unsigned long long)wait);
+  else
+    snprintf(value, sizeof value, POLICY ";r=%llu",
+             (unsigned long long)decision->remaining);
+  http_response_add_header(res, "RateLimit", value);
+  if (!decision->allowed) {
+    snprintf(value, sizeof value, "%llu", (unsigned long long)wait);
+    http_response_add_header(res, "Retry-After", value);
+  }
+}
+
+void gateway_http(void *state, const http_request_t *req,
+                  http_response_t *res) {
+  gateway_t *gateway = state;
+  size_t path_len = strcspn(req->target, "?#");
+  if (path_len == 8 && strncmp(req->target, "/healthz", 8) == 0) {
+    answer_text(res, 200, "ok\n");
+    return;
+  }
+  char query[RL_KEY_MAX + 1];
+  size_t key_len;
+  const char *key = http_request_header(req, "X-Client-Id", &key_len);
+  if (key == NULL || key_len == 0) {
+    long len = query_key(req->target, query);
+    key = len > 0 ? query : NULL;
+    key_len = len > 0 ? (size_t)len : 0;
+  }
+  if (key == NULL) {
+    answer_text(res, 400,
+                "missing client id: send an X-Client-Id header or a key "
+                "query parameter (?key=...)\n");
+    return;
+  }
+  if (key_len > RL_KEY_MAX) {
+    answer_text(res, 400, "client id longer than 1024 bytes\n");
+    return;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t now_ns =
+      (uint64_t)now.tv_sec * NS_PER_SECOND + (uint64_t)now.tv_nsec;
+  rl_decision_t decision;
+  int rc = gateway->check(gateway->limiter, key, key_len, now_ns, &decision);
+  if (rc != 0) {
+    char text[128];
+    snprintf(text, sizeof text, "rate limiter error: %s\n", strerror(-rc));
+    answer_text(res, 500, text);
+    return;
+  }
+  add_rate_limit_fields(gateway, &decision, res);
+  if (decision.allowed)
+    answer_text(res, 200, "ok\n");
+  else
+    answer_text(res, 429, "rate limited\n");
+}

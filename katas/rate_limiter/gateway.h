@@ -1,0 +1,24 @@
+/* gateway.h - the rate limiter served over HTTP: the kata's serve hooks. */
+#ifndef RATE_LIMITER_GATEWAY_H
+#define RATE_LIMITER_GATEWAY_H
+
+#include "http.h"
+#include "plugin.h"
+
+/* Creates a limiter from plugin for options: "algorithm=NAME" (fixed_window,
+ * sliding_log, token_bucket, sliding_window; default: the first the plug-in
+ * implements), "limit=N" (default 10), "window=SECONDS" (decimal, default
+ * 1). Returns 0, -ENOSYS when the plug-in lacks the algorithm, -EINVAL for
+ * wrong options (said on stderr), or rl_create's error. */
+int gateway_open(const plugin_t *plugin, const char *options, void **state);
+
+void gateway_close(void *state);
+
+/* Answers one request: the client is the X-Client-Id header or the key
+ * query parameter; GET /healthz is never limited. 200 allowed, 429 limited
+ * (Retry-After), both with the RateLimit-Policy and RateLimit fields of
+ * draft-ietf-httpapi-ratelimit-headers; 400 without a usable client id;
+ * 500 when the limiter fails. */
+void gateway_http(void *state, const http_request_t *req, http_response_t *res);
+
+#endif /* RATE_LIMITER_GATEWAY_H */
