@@ -3,6 +3,7 @@
 #   make kata=rate_limiter check   [impl= stage= seed= sanitize=1 json=FILE]
 #        load: [threads= rounds= seconds= keys= dist= rate=]
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
+#        [mode=http: the HTTP gateway against nginx, httpload against wrk]
 #   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
 #   make list | test | deps | clean | format | format-check
 
@@ -19,6 +20,7 @@ keys ?=
 dist ?=
 rate ?=
 port ?=
+mode ?=
 
 ifeq ($(sanitize),1)
 BUILD := build/sanitize
@@ -63,11 +65,17 @@ build: $(BUILD)/CMakeCache.txt
 check: build
 	@$(SDKATA) check $(kata) $(RUN_FLAGS)
 
+# mode=http: the kata's HTTP gateway against nginx, and httpload against
+# wrk, instead (bench/http_compare.sh; about 40 s).
 bench: build
+ifeq ($(mode),http)
+	@SDKATA=$(SDKATA) bench/http_compare.sh
+else
 	@$(SDKATA) bench $(kata) $(RUN_FLAGS)
 	@if [ -x $(BUILD)/bench/microbench ]; then \
 	  echo "microbenchmarks (google-benchmark):"; \
 	  $(BUILD)/bench/microbench --benchmark_min_time=0.2; fi
+endif
 
 serve: build
 	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \

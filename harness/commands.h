@@ -1,6 +1,6 @@
 /* commands.h - what each sdkata command does: check, bench, list, mutants,
- * serve, and the load child that runs implementations where a crash is
- * contained. */
+ * serve, httpload, and the load child that runs implementations where a crash
+ * is contained. */
 #ifndef SDKATA_COMMANDS_H
 #define SDKATA_COMMANDS_H
 
@@ -29,6 +29,12 @@ typedef struct command_options {
   int subject_count;
   int port;                  /* serve: 0 picks a free one */
   const char *serve_options; /* serve: "name=value ..." for the kata */
+  unsigned connections;      /* httpload: keep-alive connections */
+  double warmup_seconds;     /* httpload: not recorded */
+  const char *path;          /* httpload: the request's path */
+  const char *header;        /* httpload: "Name: value" sent every time */
+  const char *key_header;    /* httpload: a header naming one of key_count
+                                keys, drawn uniformly per request */
 } command_options_t;
 
 /* Each returns the process's exit status: 0 all good, 1 a verdict that is
@@ -40,5 +46,8 @@ int command_mutants(command_options_t *options);
 int command_load_child(command_options_t *options);
 /* Serves the kata over HTTP on 127.0.0.1 until SIGINT or SIGTERM (serve.c). */
 int command_serve(command_options_t *options);
+/* Loads an HTTP server on 127.0.0.1 (no kata) and prints what it measured
+ * (httpload_command.c). */
+int command_httpload(command_options_t *options);
 
 #endif /* SDKATA_COMMANDS_H */

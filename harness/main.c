@@ -21,6 +21,8 @@ static void usage(FILE *out) {
           "  mutants KATA  prove each mutant is rejected by its stage\n"
           "  serve KATA    serve the implementation over HTTP on 127.0.0.1 "
           "until Ctrl-C\n"
+          "  httpload      load an HTTP server on 127.0.0.1:PORT and print "
+          "req/s and latency\n"
           "options:\n"
           "  --impl SPEC   solution (default), reference, naive, a "
           "reference's or mutant's name, or a .c/.so path\n"
@@ -38,7 +40,15 @@ static void usage(FILE *out) {
           "one)\n"
           "  --algorithm NAME --limit N --window SECONDS\n"
           "                serve: passed on to the kata as name=value "
-          "(defaults: its own)\n");
+          "(defaults: its own)\n"
+          "  --connections N --warmup S --path /P --header 'Name: value'\n"
+          "  --key-header NAME\n"
+          "                httpload: keep-alive connections (default 50), "
+          "warm-up (default 1 s),\n"
+          "                path (default /), a header sent every time, a "
+          "header naming one of\n"
+          "                --keys keys per request; with --port, --threads, "
+          "--seconds, --rate, --json\n");
 }
 
 static const kata_t *find_kata(const char *name) {
@@ -74,11 +84,22 @@ int main(int argc, char **argv) {
       .workload = -1,
       .sanitize = SDKATA_SANITIZED,
       .port = 8080,
+      .connections = 50,
+      .warmup_seconds = 1.0,
+      .path = "/",
   };
   /* serve: the kata's own options, passed on as "name=value" words. */
   char serve_options[512] = "";
   size_t serve_length = 0;
-  enum { OPT_NO_LOAD = 256, OPT_SERVE_OPTION };
+  enum {
+    OPT_NO_LOAD = 256,
+    OPT_SERVE_OPTION,
+    OPT_CONNECTIONS,
+    OPT_WARMUP,
+    OPT_PATH,
+    OPT_HEADER,
+    OPT_KEY_HEADER
+  };
   static const struct option long_options[] = {
       {"impl", required_argument, NULL, 'i'},
       {"stage", required_argument, NULL, 's'},
@@ -98,6 +119,11 @@ int main(int argc, char **argv) {
       {"algorithm", required_argument, NULL, OPT_SERVE_OPTION},
       {"limit", required_argument, NULL, OPT_SERVE_OPTION},
       {"window", required_argument, NULL, OPT_SERVE_OPTION},
+      {"connections", required_argument, NULL, OPT_CONNECTIONS},
+      {"warmup", required_argument, NULL, OPT_WARMUP},
+      {"path", required_argument, NULL, OPT_PATH},
+      {"header", required_argument, NULL, OPT_HEADER},
+      {"key-header", required_argument, NULL, OPT_KEY_HEADER},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -142,6 +168,11 @@ int main(int argc, char **argv) {
                                          long_options[index].name, optarg);
       options.serve_options = serve_options;
       break;
+    case OPT_CONNECTIONS: options.connections = (unsigned)atoi(optarg); break;
+    case OPT_WARMUP: options.warmup_seconds = atof(optarg); break;
+    case OPT_PATH: options.path = optarg; break;
+    case OPT_HEADER: options.header = *optarg ? optarg : NULL; break;
+    case OPT_KEY_HEADER: options.key_header = *optarg ? optarg : NULL; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -150,6 +181,8 @@ int main(int argc, char **argv) {
     options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
   if (strcmp(command, "list") == 0)
     return command_list(&options);
+  if (strcmp(command, "httpload") == 0)
+    return command_httpload(&options);
   if (optind >= argc) {
     fprintf(stderr, "sdkata %s: which kata? (sdkata list shows them)\n",
             command);
