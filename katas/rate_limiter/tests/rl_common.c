@@ -105,6 +105,22 @@ void rlc_empty_key_is_a_key(rl_algorithm_t algorithm) {
   rls_close(&limiter);
 }
 
+/* Checks each of keys three times in turn at t, under a limit of 2 per
+ * second, then releases them: any two keys mixed up show as a third request
+ * allowed, or a first one denied. note says what the keys have in common. */
+static void check_distinct_keys(rl_algorithm_t algorithm, rls_key_t *keys,
+                                int count, uint64_t t, const char *note) {
+  rls_limiter_t limiter;
+  rls_open(&limiter, algorithm, 2, SECOND);
+  limiter.note = note;
+  for (int turn = 0; turn < 3; turn++)
+    for (int i = 0; i < count; i++)
+      rls_check(&limiter, &keys[i], t);
+  for (int i = 0; i < count; i++)
+    rls_key_release(&keys[i]);
+  rls_close(&limiter);
+}
+
 void rlc_binary_keys_differ_after_a_nul(rl_algorithm_t algorithm) {
   static const struct {
     const char *bytes;
@@ -113,20 +129,12 @@ void rlc_binary_keys_differ_after_a_nul(rl_algorithm_t algorithm) {
                {"a\0y", 3},     {"\0\0\0", 3}, {"\0\0\0\0", 4},
                {"\xff\xfe", 2}, {"\0a\0b", 4}, {"\0a\0c", 4}};
   enum { COUNT = sizeof names / sizeof *names };
-  rls_limiter_t limiter;
-  rls_open(&limiter, algorithm, 2, SECOND);
-  limiter.note = "keys are binary: compare key_len bytes (memcmp), never "
-                 "stop at a NUL byte (strlen, strcmp, strdup)";
   rls_key_t keys[COUNT];
   for (int i = 0; i < COUNT; i++)
     rls_key_set(&keys[i], names[i].bytes, names[i].len);
-  uint64_t t = 11 * SECOND;
-  for (int turn = 0; turn < 3; turn++)
-    for (int i = 0; i < COUNT; i++)
-      rls_check(&limiter, &keys[i], t);
-  for (int i = 0; i < COUNT; i++)
-    rls_key_release(&keys[i]);
-  rls_close(&limiter);
+  check_distinct_keys(algorithm, keys, COUNT, 11 * SECOND,
+                      "keys are binary: compare key_len bytes (memcmp), "
+                      "never stop at a NUL byte (strlen, strcmp, strdup)");
 }
 
 void rlc_keys_sharing_a_prefix_are_distinct(rl_algorithm_t algorithm) {
@@ -149,18 +157,10 @@ void rlc_keys_sharing_a_prefix_are_distinct(rl_algorithm_t algorithm) {
   rls_key_set(&keys[6], bytes, 200);
   bytes[199] = 'q';
   rls_key_set(&keys[7], bytes, 200);
-  rls_limiter_t limiter;
-  rls_open(&limiter, algorithm, 2, SECOND);
-  limiter.note = "keys that share their first 16 or 64 bytes, or are a "
-                 "prefix of each other, are different keys: compare the "
-                 "length and every byte";
-  uint64_t t = 13 * SECOND;
-  for (int turn = 0; turn < 3; turn++)
-    for (int i = 0; i < COUNT; i++)
-      rls_check(&limiter, &keys[i], t);
-  for (int i = 0; i < COUNT; i++)
-    rls_key_release(&keys[i]);
-  rls_close(&limiter);
+  check_distinct_keys(algorithm, keys, COUNT, 13 * SECOND,
+                      "keys that share their first 16 or 64 bytes, or are a "
+                      "prefix of each other, are different keys: compare the "
+                      "length and every byte");
 }
 
 void rlc_keys_of_1024_bytes_are_accepted(rl_algorithm_t algorithm) {
@@ -174,17 +174,10 @@ void rlc_keys_of_1024_bytes_are_accepted(rl_algorithm_t algorithm) {
   bytes[0] = 'y';
   rls_key_set(&keys[2], bytes, RL_KEY_MAX);
   rls_key_set(&keys[3], bytes, RL_KEY_MAX - 1);
-  rls_limiter_t limiter;
-  rls_open(&limiter, algorithm, 2, SECOND);
-  limiter.note = "keys of up to RL_KEY_MAX (1024) bytes are valid, and "
-                 "these four differ in their last or first byte, or length";
-  uint64_t t = 17 * SECOND;
-  for (int turn = 0; turn < 3; turn++)
-    for (int i = 0; i < COUNT; i++)
-      rls_check(&limiter, &keys[i], t);
-  for (int i = 0; i < COUNT; i++)
-    rls_key_release(&keys[i]);
-  rls_close(&limiter);
+  check_distinct_keys(algorithm, keys, COUNT, 17 * SECOND,
+                      "keys of up to RL_KEY_MAX (1024) bytes are valid, and "
+                      "these four differ in their last or first byte, or "
+                      "length");
 }
 
 void rlc_keys_longer_than_1024_bytes_are_rejected(rl_algorithm_t algorithm) {
