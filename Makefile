@@ -66,10 +66,12 @@ check: build
 	@$(SDKATA) check $(kata) $(RUN_FLAGS)
 
 # mode=http: the kata's HTTP gateway against nginx, and httpload against
-# wrk, instead (bench/http_compare.sh; about 40 s).
+# wrk, instead (bench/http_compare.sh; about 40 s), then p99 against load
+# for impl= and the reference (bench/http_sweep.sh; about 60 s).
 bench: build
 ifeq ($(mode),http)
 	@SDKATA=$(SDKATA) bench/http_compare.sh
+	@SDKATA=$(SDKATA) bench/http_sweep.sh $(if $(impl),$(impl),solution)
 else
 	@$(SDKATA) bench $(kata) $(RUN_FLAGS)
 	@if [ -x $(BUILD)/bench/microbench ]; then \
