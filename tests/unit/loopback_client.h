@@ -61,4 +61,31 @@ static inline int client_sees_close(int fd, int timeout_ms) {
   return 0;
 }
 
+/* For back-pressure tests, once the client starts reading: completes the
+ * request cut off after sent bytes (every request is request_len bytes),
+ * then reads until want bytes came back or timeout_ms passed. Returns how
+ * many came; fails the test if the server closes first. */
+static inline size_t client_finish_and_drain(int fd, const char *request,
+                                             size_t request_len, size_t sent,
+                                             size_t want, int timeout_ms) {
+  static char buf[64 * 1024];
+  size_t got = 0;
+  uint64_t deadline = clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000;
+  while (got < want && clock_monotonic_ns() < deadline) {
+    if (sent % request_len) {
+      ssize_t n = send(fd, request + sent % request_len,
+                       request_len - sent % request_len, MSG_NOSIGNAL);
+      if (n > 0)
+        sent += (size_t)n;
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 10) <= 0)
+      continue;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    cr_assert_gt(n, 0, "connection closed after %zu of %zu bytes", got, want);
+    got += (size_t)n;
+  }
+  return got;
+}
+
 #endif /* SDKATA_LOOPBACK_CLIENT_H */

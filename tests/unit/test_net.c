@@ -302,23 +302,8 @@ static size_t flood_then_drain(int fd, server_t *s, size_t max_lines,
     else
       sleep_ms(1);
   }
-  size_t lines = (sent + 3) / 4, want = lines * reply_len, got = 0;
-  static char buf[64 * 1024];
-  deadline = clock_monotonic_ns() + 30ull * 1000000000;
-  while (got < want && clock_monotonic_ns() < deadline) {
-    if (sent % 4) { /* finish the last line once the server reads again */
-      ssize_t n = send(fd, "big\n" + sent % 4, 4 - sent % 4, MSG_NOSIGNAL);
-      if (n > 0)
-        sent += (size_t)n;
-    }
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 10) <= 0)
-      continue;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    cr_assert_gt(n, 0, "connection closed after %zu of %zu reply bytes", got,
-                 want);
-    got += (size_t)n;
-  }
+  size_t lines = (sent + 3) / 4, want = lines * reply_len;
+  size_t got = client_finish_and_drain(fd, "big\n", 4, sent, want, 30000);
   cr_assert_eq(got, want,
                "%zu lines pipelined: expected %zu reply bytes "
                "once the client read, got %zu",
