@@ -55,7 +55,11 @@ static int is_up_to_date(const char *out_path, const char *const inputs[],
   return 1;
 }
 
-int build_plugin(const char *kata_dir, const char *header, const char *source,
+/* The most linker flags a kata may ask for. */
+#define BUILD_MAX_LIBRARIES 8
+
+int build_plugin(const char *kata_dir, const char *header,
+                 const char *const *libraries, const char *source,
                  const char *out_path, int sanitize, char **compiler_output) {
   *compiler_output = NULL;
   char header_path[PATH_MAX];
@@ -70,14 +74,27 @@ int build_plugin(const char *kata_dir, const char *header, const char *source,
   snprintf(temp_path, sizeof temp_path, "%s.tmp", out_path);
   char log_path[PATH_MAX];
   snprintf(log_path, sizeof log_path, "%s.log", out_path);
-  char *plain[] = {SDKATA_CC, BUILD_FLAGS, include_flag, (char *)source,
-                   "-o",      temp_path,   "-lpthread",  NULL};
-  char *sanitized[] = {SDKATA_CC,    BUILD_FLAGS,    BUILD_SANITIZE_FLAGS,
-                       include_flag, (char *)source, "-o",
-                       temp_path,    "-lpthread",    NULL};
+  char *plain[] = {SDKATA_CC,      BUILD_FLAGS, include_flag,
+                   (char *)source, "-o",        temp_path};
+  char *sanitizers[] = {BUILD_SANITIZE_FLAGS};
+  char
+      *argv[sizeof plain / sizeof plain[0] +
+            sizeof sanitizers / sizeof sanitizers[0] + BUILD_MAX_LIBRARIES + 2];
+  size_t argc = 0;
+  for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+    argv[argc++] = plain[i];
+  for (size_t i = 0; sanitize && i < sizeof sanitizers / sizeof sanitizers[0];
+       i++)
+    argv[argc++] = sanitizers[i];
+  for (size_t i = 0; libraries != NULL && libraries[i] != NULL; i++) {
+    if (i == BUILD_MAX_LIBRARIES)
+      return -E2BIG;
+    argv[argc++] = (char *)libraries[i];
+  }
+  argv[argc++] = "-lpthread";
+  argv[argc] = NULL;
   proc_result_t result;
-  int rc =
-      proc_run(sanitize ? sanitized : plain, NULL, log_path, 120000, &result);
+  int rc = proc_run(argv, NULL, log_path, 120000, &result);
   if (rc != 0)
     return rc;
   char *output = proc_read_file(log_path);

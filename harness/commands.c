@@ -397,14 +397,9 @@ int command_list(command_options_t *options) {
   return 0;
 }
 
-/* The stage a mutant's source declares it must fail first
+/* The stage the source file at path declares must reject it first
  * ("sdkata-expect: stage N"), or -1. */
-static int expected_stage(const kata_t *kata, const char *name) {
-  char kata_dir[PATH_MAX], path[PATH_MAX];
-  if (snprintf(path, sizeof path, "%s/tests/mutants/%s.c",
-               impl_kata_dir(kata, kata_dir, sizeof kata_dir),
-               name) >= (int)sizeof path)
-    return -1;
+static int declared_stage(const char *path) {
   char *text = proc_read_file(path);
   if (text == NULL)
     return -1;
@@ -414,26 +409,63 @@ static int expected_stage(const kata_t *kata, const char *name) {
   return stage;
 }
 
+/* The stage mutant name declares, or -1. */
+static int mutant_stage(const kata_t *kata, const char *name) {
+  char kata_dir[PATH_MAX], path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/tests/mutants/%s.c",
+               impl_kata_dir(kata, kata_dir, sizeof kata_dir),
+               name) >= (int)sizeof path)
+    return -1;
+  return declared_stage(path);
+}
+
+/* The earliest stage any of the baseline's files declares, or -1: a
+ * baseline that some stage is meant to catch (too slow, or racy) says so. */
+static int baseline_stage(const kata_t *kata) {
+  char kata_dir[PATH_MAX], dir[PATH_MAX], path[PATH_MAX * 2];
+  snprintf(dir, sizeof dir, "%s/baseline",
+           impl_kata_dir(kata, kata_dir, sizeof kata_dir));
+  DIR *listing = opendir(dir);
+  int earliest = -1;
+  struct dirent *entry;
+  while (listing != NULL && (entry = readdir(listing)) != NULL) {
+    size_t length = strlen(entry->d_name);
+    if (length < 3 || strcmp(entry->d_name + length - 2, ".c") != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+    int stage = declared_stage(path);
+    if (stage > 0 && (earliest < 0 || stage < earliest))
+      earliest = stage;
+  }
+  if (listing != NULL)
+    closedir(listing);
+  return earliest;
+}
+
 int command_mutants(command_options_t *options) {
   const kata_t *kata = options->kata;
   char dir[PATH_MAX];
   impl_plugin_dir(kata, "mutant", dir, sizeof dir);
-  DIR *listing = opendir(dir);
-  struct dirent *entry;
   char names[IMPL_MAX_PLUGINS * 2][NAME_MAX + 1];
   size_t count = 0;
-  while (listing != NULL && (entry = readdir(listing)) != NULL &&
-         count < sizeof names / sizeof *names) {
-    size_t length = strlen(entry->d_name);
-    if (length < 4 || strcmp(entry->d_name + length - 3, ".so") != 0)
-      continue;
-    snprintf(names[count], sizeof names[count], "%.*s", (int)(length - 3),
-             entry->d_name);
-    if (options->only == NULL || strcmp(options->only, names[count]) == 0)
-      count++;
+  if (options->baseline) {
+    snprintf(names[count++], sizeof names[0], "naive");
+  } else {
+    DIR *listing = opendir(dir);
+    struct dirent *entry;
+    while (listing != NULL && (entry = readdir(listing)) != NULL &&
+           count < sizeof names / sizeof *names) {
+      size_t length = strlen(entry->d_name);
+      if (length < 4 || strcmp(entry->d_name + length - 3, ".so") != 0)
+        continue;
+      snprintf(names[count], sizeof names[count], "%.*s", (int)(length - 3),
+               entry->d_name);
+      if (options->only == NULL || strcmp(options->only, names[count]) == 0)
+        count++;
+    }
+    if (listing != NULL)
+      closedir(listing);
   }
-  if (listing != NULL)
-    closedir(listing);
   if (count == 0) {
     fprintf(stderr, "no mutant%s%s in %s\n", options->only ? " named " : "",
             options->only ? options->only : "", dir);
@@ -441,7 +473,8 @@ int command_mutants(command_options_t *options) {
   }
   int failures = 0;
   for (size_t m = 0; m < count; m++) {
-    int expected = expected_stage(kata, names[m]);
+    int expected =
+        options->baseline ? baseline_stage(kata) : mutant_stage(kata, names[m]);
     impl_set_t set;
     options->impl = names[m];
     if (impl_resolve(kata, names[m], 0, &set) != 0)
@@ -467,8 +500,9 @@ int command_mutants(command_options_t *options) {
     free_stage_run(kata, &run);
     impl_free(&set);
   }
-  printf("%zu mutants, %d not caught by their stage (seed %llu)\n", count,
-         failures, (unsigned long long)options->seed);
+  printf("%zu %s, %d not caught by their stage (seed %llu)\n", count,
+         options->baseline ? "baseline" : "mutants", failures,
+         (unsigned long long)options->seed);
   return failures ? 1 : 0;
 }
 

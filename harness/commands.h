@@ -24,8 +24,9 @@ typedef struct command_options {
   uint64_t key_count;
   const char *distribution; /* "zipf", "uniform", "hotspot:0.01:0.9" */
   const char *only;         /* mutants: just this one */
-  int workload;             /* load child: which workload */
-  const char *subjects[8];  /* load child: "label=path,path" */
+  int baseline; /* mutants: the naive baseline, against its declared stage */
+  int workload; /* load child: which workload */
+  const char *subjects[8]; /* load child: "label=path,path" */
   int subject_count;
   int port;                  /* serve: 0 picks a free one */
   const char *serve_options; /* serve: "name=value ..." for the kata */

@@ -80,8 +80,8 @@ static int compile_into(const kata_t *kata, const char *source, int sanitize,
     return rc;
   snprintf(out_path, sizeof out_path, "%s/%s.so", out_dir, set->name);
   char *compiler_output = NULL;
-  rc = build_plugin(kata_dir, kata->header, source, out_path, sanitize,
-                    &compiler_output);
+  rc = build_plugin(kata_dir, kata->header, kata->libraries, source, out_path,
+                    sanitize, &compiler_output);
   if (compiler_output != NULL) {
     fputs(compiler_output, stderr);
     free(compiler_output);

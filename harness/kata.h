@@ -33,6 +33,9 @@ typedef struct kata {
   const char *name;   /* folder name under katas/ */
   const char *title;  /* "rate limiter" */
   const char *header; /* the contract file, relative to the kata folder */
+  /* Libraries a learner's file is linked with beyond libc and pthread, as
+   * linker flags ("-lhiredis"), NULL-terminated; NULL for none. */
+  const char *const *libraries;
   const kata_stage_t *stages;
   size_t stage_count;
   const kata_workload_t *workloads;

@@ -36,6 +36,9 @@ static void usage(FILE *out) {
           "                uniform | zipf[:theta] | hotspot[:frac:share], "
           "open-loop ops/s (0: closed)\n"
           "  --only NAME   mutants: just this one\n"
+          "  --baseline    mutants: the naive baseline instead, which its "
+          "files say\n"
+          "                a stage must reject (sdkata-expect: stage N)\n"
           "  --port N      serve: the port (default 8080; 0 picks a free "
           "one)\n"
           "  --algorithm NAME --limit N --window SECONDS\n"
@@ -113,6 +116,7 @@ int main(int argc, char **argv) {
       {"dist", required_argument, NULL, 'D'},
       {"rate", required_argument, NULL, 'R'},
       {"only", required_argument, NULL, 'o'},
+      {"baseline", no_argument, NULL, 'B'},
       {"workload", required_argument, NULL, 'w'},
       {"subject", required_argument, NULL, 'u'},
       {"port", required_argument, NULL, 'p'},
@@ -148,6 +152,7 @@ int main(int argc, char **argv) {
     case 'D': options.distribution = optarg; break;
     case 'R': options.rate = strtoull(optarg, NULL, 10); break;
     case 'o': options.only = optarg; break;
+    case 'B': options.baseline = 1; break;
     case 'w': options.workload = atoi(optarg); break;
     case 'u':
       if (options.subject_count < 8)

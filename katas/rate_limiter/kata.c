@@ -95,6 +95,9 @@ static int create_sliding_window(const plugin_t *plugin, void **instance) {
   return create_for(plugin, RL_SLIDING_WINDOW, instance);
 }
 
+/* Stage 7 runs on Redis, through hiredis. */
+static const char *const libraries[] = {"-lhiredis", NULL};
+
 static const kata_stage_t stages[] = {
     {1, "fixed_window", "fixed window"},
     {2, "sliding_log", "sliding log"},
@@ -102,6 +105,7 @@ static const kata_stage_t stages[] = {
     {4, "sliding_window", "sliding window counter"},
     {5, "concurrency", "concurrency"},
     {6, "memory", "memory"},
+    {7, "redis", "distributed on Redis"},
 };
 
 static const kata_workload_t workloads[] = {
@@ -115,6 +119,7 @@ const kata_t kata_rate_limiter = {
     .name = "rate_limiter",
     .title = "rate limiter",
     .header = "rate_limiter.h",
+    .libraries = libraries,
     .stages = stages,
     .stage_count = sizeof stages / sizeof stages[0],
     .workloads = workloads,

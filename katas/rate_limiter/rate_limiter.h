@@ -70,4 +70,55 @@ void rl_destroy(rl_t *rl);
 int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
              rl_decision_t *decision);
 
+/* Stage 7: the token bucket of stage 3, its state kept in Redis, so that
+ * many processes (ten API servers) share one limit per key. Link with
+ * hiredis (#include <hiredis/hiredis.h>); the harness starts the Redis. */
+
+/* Redis keeps numbers exact only below 2^53 (its Lua computes in doubles):
+ * limit * window_ns and every now_ns must stay at or below this. */
+#define RL_REDIS_EXACT_MAX (1ULL << 53)
+
+typedef struct rl_redis_config {
+  const char *host;   /* Redis's address, e.g. "127.0.0.1" */
+  int port;           /* and port */
+  uint64_t limit;     /* L: the token bucket's capacity, and its refill */
+  uint64_t window_ns; /* per W, as in stage 3 */
+  /* When Redis cannot answer a decision (it is down, restarting, or the
+   * reply is an error): true lets the request through, false refuses it. */
+  bool fail_open;
+} rl_redis_config_t;
+
+/* One process's handle on the shared limiter: one connection to Redis.
+ * Calls on one handle come from one thread at a time; each thread or
+ * process makes its own handle. Opaque to callers. */
+typedef struct rl_redis rl_redis_t;
+
+/* Connects to Redis for config and stores the handle in *out.
+ * Returns 0; RL_ENOTIMPL when you do not do stage 7; -EINVAL when window_ns
+ * is 0 or limit * window_ns exceeds RL_REDIS_EXACT_MAX; -ECONNREFUSED when
+ * Redis cannot be reached; -ENOMEM. Handles made with the same config and
+ * the same Redis share every key's state: that is the point. */
+int rl_redis_create(const rl_redis_config_t *config, rl_redis_t **out);
+
+/* Closes the connection and frees the handle. rl may be NULL. Leaves the
+ * keys' state in Redis for the other handles. */
+void rl_redis_destroy(rl_redis_t *rl);
+
+/* Decides one request for key at now_ns exactly as stage 3's token bucket
+ * would if every process's calls for the key were made on one limiter, in
+ * the order Redis saw them, and fills *decision (remaining and
+ * retry_after_ns as in rl_check). The decision and the update of the key's
+ * state must be one atomic step in Redis. key, key_len and now_ns as in
+ * rl_check; now_ns at most RL_REDIS_EXACT_MAX, and all processes pass times
+ * from one clock. Redis's own clock is not that clock: if you let Redis
+ * expire a key, do it no sooner than W of real time after its last call.
+ * Returns 0; -EINVAL for a key longer than RL_KEY_MAX; -EIO when Redis did
+ * not answer (down, restarting, an error reply) — *decision is then filled
+ * as config->fail_open says (allowed, or denied, with remaining 0 and
+ * retry_after_ns 0), and the next call tries again (reconnecting, and
+ * reloading a script the restarted Redis has forgotten) without waiting
+ * for more than a few ms when Redis is still down. */
+int rl_redis_check(rl_redis_t *rl, const void *key, size_t key_len,
+                   uint64_t now_ns, rl_decision_t *decision);
+
 #endif /* RATE_LIMITER_H */

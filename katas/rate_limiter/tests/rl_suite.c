@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rl_redis.h"
+
 const rls_api_t *rls_api(void) {
   static rls_api_t api;
   if (api.create == NULL) {
@@ -291,22 +293,25 @@ rl_decision_t rls_check(rls_limiter_t *limiter, rls_key_t *key, uint64_t now) {
 rl_decision_t rls_check_bytes(rls_limiter_t *limiter, rls_key_t *key,
                               const void *bytes, uint64_t now) {
   uint64_t t = rlm_effective_time(&key->model, now);
+  const char *function = limiter->redis ? "rl_redis_check" : "rl_check";
   /* Every call of a short test is noted, then every 256th: the note costs a
    * file write. */
   static uint64_t calls;
   if (calls++ < 64 || calls % 256 == 0)
-    stagekit_step("rl_check(key %s, t=%s), request %llu for this key",
+    stagekit_step("%s(key %s, t=%s), request %llu for this key", function,
                   key_words(key), rlm_seconds(now),
                   (unsigned long long)key->calls + 1);
   /* Poison, so that a field the plug-in forgets to set shows. */
   rl_decision_t got = {false, 0xa5a5a5a5a5a5a5a5ULL, 0xa5a5a5a5a5a5a5a5ULL};
-  int rc = rls_api()->check(limiter->rl, bytes, key->len, now, &got);
+  int rc = limiter->redis
+               ? rlr_api()->check(limiter->redis, bytes, key->len, now, &got)
+               : rls_api()->check(limiter->rl, bytes, key->len, now, &got);
   cr_assert(rc == 0,
-            "rl_check(key %s, t=%s) returned %s; expected 0: the key is %zu "
+            "%s(key %s, t=%s) returned %s; expected 0: the key is %zu "
             "bytes (at most RL_KEY_MAX=%d is fine) and nothing ran out%s%s%s; "
             "seed=%llu",
-            key_words(key), rlm_seconds(now), rls_rc_text(rc), key->len,
-            RL_KEY_MAX, limiter->note ? " (" : "",
+            function, key_words(key), rlm_seconds(now), rls_rc_text(rc),
+            key->len, RL_KEY_MAX, limiter->note ? " (" : "",
             limiter->note ? limiter->note : "", limiter->note ? ")" : "",
             (unsigned long long)stagekit_seed());
   bool allowed = rlm_would_allow(&limiter->config, &key->model, t);

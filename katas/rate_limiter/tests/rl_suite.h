@@ -36,6 +36,9 @@ void rls_rng(rng_t *rng, uint64_t salt);
 /* A limiter under test and what it was made with. */
 typedef struct rls_limiter {
   rl_t *rl;
+  /* Stage 7: the Redis-backed handle decisions go to instead of rl; config
+   * then says RL_TOKEN_BUCKET, the rule the model applies. */
+  rl_redis_t *redis;
   rl_config_t config;
   /* Optional words about what the test is doing, added to failures. */
   const char *note;
@@ -89,7 +92,8 @@ void rls_key_text_set(rls_key_t *key, const char *text);
 /* Frees the model's memory for key. */
 void rls_key_release(rls_key_t *key);
 
-/* Calls rl_check for key at now and asserts that it returned 0 and that
+/* Calls rl_check (rl_redis_check for a Redis-backed limiter) for key at
+ * now and asserts that it returned 0 and that
  * allowed, remaining and retry_after_ns are exactly what the model says;
  * a failure explains the rule, the state and the key's last calls.
  * Returns the plug-in's decision. */
