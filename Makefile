@@ -5,6 +5,8 @@
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
 #        [mode=http: the HTTP gateway against nginx, httpload against wrk]
 #   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
+#   make kata=rate_limiter serve-check  the served gateway's tests, over real
+#        sockets, against solution.c (or impl=FILE.c)
 #   make list | test | deps | clean | format | format-check
 
 kata ?= rate_limiter
@@ -39,7 +41,8 @@ RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
              $(if $(dist),--dist $(dist)) $(if $(rate),--rate $(rate))
 FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
 
-.PHONY: all deps build check bench list mutants serve test test-sanitize \
+.PHONY: all deps build check bench list mutants serve serve-check test \
+        test-sanitize \
         clean format format-check
 
 all: build
@@ -82,6 +85,15 @@ endif
 serve: build
 	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \
 	  $(if $(port),--port $(port))
+
+# The gateway's end-to-end tests against the learner's file: status codes,
+# RateLimit fields, bad requests, pipelining, concurrent clients.
+serve-check: build
+	@test "$(kata)" = rate_limiter \
+	  || { echo "serve-check: only kata=rate_limiter has a served check"; exit 2; }
+	@SDKATA_SERVE_IMPL=$(if $(impl),$(if $(filter %.c,$(impl)),$(abspath \
+	  $(impl)),$(impl)),$(abspath katas/$(kata)/solution.c)) \
+	  $(BUILD)/tests/e2e_tests --filter 'serve/a_learners_file*'
 
 list: build
 	@$(SDKATA) list

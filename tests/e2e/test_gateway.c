@@ -1,7 +1,8 @@
 /* test_gateway.c - sdkata serve end to end: the real binary serves the rate
  * limiter on a free port, and a client speaks HTTP/1.1 to it over real
  * sockets: decisions, RateLimit fields, bad requests, pipelining, several
- * clients at once, and a clean stop on SIGTERM. */
+ * clients at once, and a clean stop on SIGTERM; against a reference, the
+ * baseline, and a learner's .c file. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -477,6 +478,23 @@ static void assert_bad_requests(void) {
 Test(serve, a_reference_answers_over_http, .fini = stop_server,
      .timeout = 120) {
   start_server("fixed_window");
+  assert_core();
+  assert_bad_requests();
+  assert_pipelined_in_order();
+  assert_concurrent_clients();
+  assert_stops_on_sigterm();
+}
+
+/* A learner's file, compiled from its .c by sdkata as `check` compiles it:
+ * $SDKATA_SERVE_IMPL (`make kata=rate_limiter serve-check` sets it to
+ * solution.c or impl=), else a reference's source, so that make test covers
+ * the path a learner's file takes. Needs stage 1, the fixed window. */
+Test(serve, a_learners_file_answers_over_http, .fini = stop_server,
+     .timeout = 120) {
+  const char *impl = getenv("SDKATA_SERVE_IMPL");
+  if (impl == NULL || impl[0] == '\0')
+    impl = SDKATA_SOURCE_DIR "/katas/rate_limiter/reference/fixed_window.c";
+  start_server(impl);
   assert_core();
   assert_bad_requests();
   assert_pipelined_in_order();
