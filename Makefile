@@ -4,6 +4,7 @@
 #        load: [threads= rounds= seconds= keys= dist= rate=]
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
 #        [mode=http: the HTTP gateway against nginx, httpload against wrk]
+#        [mode=redis: the Redis-backed limiter against redis-benchmark]
 #   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
 #   make kata=rate_limiter serve-check  the served gateway's tests, over real
 #        sockets, against solution.c (or impl=FILE.c)
@@ -71,8 +72,12 @@ check: build
 # mode=http: the kata's HTTP gateway against nginx, and httpload against
 # wrk, instead (bench/http_compare.sh; about 40 s), then p99 against load
 # for impl= and the reference (bench/http_sweep.sh; about 60 s).
+# mode=redis: stage 7's reference against redis-benchmark running the same
+# script (bench/redis_compare.sh; about 40 s).
 bench: build
-ifeq ($(mode),http)
+ifeq ($(mode),redis)
+	@BUILD=$(BUILD) bench/redis_compare.sh
+else ifeq ($(mode),http)
 	@SDKATA=$(SDKATA) bench/http_compare.sh
 	@SDKATA=$(SDKATA) bench/http_sweep.sh $(if $(impl),$(impl),solution)
 else
