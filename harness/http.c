@@ -77,10 +77,12 @@ static const char *http_reason(int status) {
   case 200: return "OK";
   case 201: return "Created";
   case 204: return "No Content";
+  case 304: return "Not Modified";
   case 400: return "Bad Request";
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 413: return "Payload Too Large";
+  case 417: return "Expectation Failed";
   case 429: return "Too Many Requests";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
@@ -89,8 +91,9 @@ static const char *http_reason(int status) {
   }
 }
 
-/* Writes the status line, the handler's headers, Content-Length,
- * Connection and (unless head_only) the body, in one send. */
+/* Writes the status line, the handler's headers, Content-Length (never on
+ * 1xx, 204 and 304, which have no body: RFC 9110, 8.6), Connection and
+ * (unless head_only) the body, in one send. */
 static int http_send(http_conn_t *h, const http_response_t *res, int keep_alive,
                      int head_only) {
   char line[160];
@@ -101,12 +104,17 @@ static int http_send(http_conn_t *h, const http_response_t *res, int keep_alive,
   int err = buf_append(out, line, (size_t)n);
   if (err == 0)
     err = buf_append(out, res->headers.bytes, res->headers.len);
-  n = snprintf(line, sizeof line,
-               "Content-Length: %zu\r\nConnection: %s\r\n\r\n", res->body.len,
-               keep_alive ? "keep-alive" : "close");
+  int bodiless = res->status < 200 || res->status == 204 || res->status == 304;
+  if (bodiless)
+    n = snprintf(line, sizeof line, "Connection: %s\r\n\r\n",
+                 keep_alive ? "keep-alive" : "close");
+  else
+    n = snprintf(line, sizeof line,
+                 "Content-Length: %zu\r\nConnection: %s\r\n\r\n", res->body.len,
+                 keep_alive ? "keep-alive" : "close");
   if (err == 0)
     err = buf_append(out, line, (size_t)n);
-  if (err == 0 && !head_only)
+  if (err == 0 && !head_only && !bodiless)
     err = buf_append(out, res->body.bytes, res->body.len);
   if (err == 0)
     err = net_conn_send(h->conn, out->bytes, out->len);
@@ -180,11 +188,43 @@ static int http_on_header_value(http_parser *p, const char *at, size_t len) {
   return http_head_append(h, at, len);
 }
 
+/* The value of the request's header name (case-insensitive) as far as it
+ * has been read, or NULL. */
+static const char *http_field_value(const http_conn_t *h, const char *name,
+                                    size_t *len) {
+  size_t name_len = strlen(name);
+  for (size_t i = 0; i < h->field_count; i++) {
+    const http_field_t *f = &h->fields[i];
+    if (f->name_len == name_len &&
+        strncasecmp(h->head + f->name_off, name, name_len) == 0) {
+      *len = f->value_len;
+      return h->head + f->value_off;
+    }
+  }
+  return NULL;
+}
+
+/* Refuses a body over the limit before it is sent (413), and answers
+ * "Expect: 100-continue" with the interim 100 that clients such as curl
+ * wait for before sending a body; any other expectation gets 417. */
 static int http_on_headers_complete(http_parser *p) {
   http_conn_t *h = p->data;
   if ((p->flags & F_CONTENTLENGTH) &&
       p->content_length > h->server->config.max_body_bytes) {
     h->error_status = 413;
+    return -1;
+  }
+  size_t len;
+  const char *expect = http_field_value(h, "Expect", &len);
+  if (expect == NULL || p->http_major != 1 || p->http_minor == 0)
+    return 0;
+  if (len != 12 || strncasecmp(expect, "100-continue", 12) != 0) {
+    h->error_status = 417;
+    return -1;
+  }
+  static const char proceed[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (net_conn_send(h->conn, proceed, sizeof proceed - 1) < 0) {
+    h->error_status = 500;
     return -1;
   }
   return 0;

@@ -21,7 +21,8 @@
 #define BIG_BODY 1024 /* the body answered to GET /big */
 
 /* GET /big: BIG_BODY bytes; POST /echo: the body back; GET /n/<i>: "<i>";
- * anything else: "ok". Every answer names the method in X-Method. */
+ * /missing: 404; /empty: 204; anything else: "ok". Every answer names the
+ * method in X-Method. */
 static void test_handler(const http_request_t *req, http_response_t *res,
                          void *data) {
   (void)data;
@@ -36,6 +37,8 @@ static void test_handler(const http_request_t *req, http_response_t *res,
     http_response_append(res, req->target + 3, req->target_len - 3);
   } else if (strcmp(req->target, "/missing") == 0) {
     http_response_set_status(res, 404);
+  } else if (strcmp(req->target, "/empty") == 0) {
+    http_response_set_status(res, 204);
   } else {
     http_response_append(res, "ok", 2);
   }
@@ -110,11 +113,14 @@ static int read_response(reader_t *r, response_t *out) {
       memcpy(out->head, r->buf, head_len);
       out->head[head_len] = '\0';
       const char *cl = strcasestr(out->head, "\r\nContent-Length: ");
-      cr_assert(cl, "response without Content-Length: \"%s\"", out->head);
-      size_t body_len = strtoul(cl + 18, NULL, 10);
+      int status = atoi(out->head + 9);
+      int bodiless = status < 200 || status == 204 || status == 304;
+      cr_assert(cl || bodiless, "response without Content-Length: \"%s\"",
+                out->head);
+      size_t body_len = cl ? strtoul(cl + 18, NULL, 10) : 0;
       cr_assert_lt(body_len, sizeof out->body, "body of %zu bytes", body_len);
       if (r->len >= head_len + body_len) {
-        out->status = atoi(out->head + 9);
+        out->status = status;
         out->close = strcasestr(out->head, "\r\nConnection: close\r\n") != 0;
         memcpy(out->body, r->buf + head_len, body_len);
         out->body[body_len] = '\0';
@@ -481,5 +487,56 @@ Test(http, client_that_never_reads_makes_the_server_stop_reading,
                "client read, got %zu",
                requests, want, got);
   close(fd);
+  server_stop(&s);
+}
+
+Test(http, no_content_and_interim_answers_carry_no_content_length,
+     .timeout = 20) {
+  static server_t s;
+  int port = server_start(&s, (http_config_t){0});
+  reader_t *r = reader_open(port);
+  const char req[] = "GET /empty HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /n/2 HTTP/1.1\r\nHost: x\r\n\r\n";
+  client_send(r->fd, req, sizeof req - 1);
+  response_t res;
+  cr_assert_eq(read_response(r, &res), 0);
+  cr_assert_eq(res.status, 204, "GET /empty: expected 204, got %d", res.status);
+  cr_assert(strcasestr(res.head, "Content-Length") == NULL,
+            "a 204 must not carry Content-Length (RFC 9110, 8.6); got "
+            "\"%s\"",
+            res.head);
+  cr_assert_eq(read_response(r, &res), 0);
+  cr_assert(res.status == 200 && strcmp(res.body, "2") == 0,
+            "the answer after the 204: expected 200 \"2\", got %d \"%s\"",
+            res.status, res.body);
+  reader_close(r);
+  server_stop(&s);
+}
+
+Test(http, expect_100_continue_gets_the_interim_answer_first, .timeout = 20) {
+  static server_t s;
+  int port = server_start(&s, (http_config_t){0});
+  reader_t *r = reader_open(port);
+  const char head[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                      "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  client_send(r->fd, head, sizeof head - 1);
+  response_t res;
+  cr_assert_eq(read_response(r, &res), 0,
+               "Expect: 100-continue: expected \"100 Continue\" before the "
+               "body was sent; got nothing within 5 s");
+  cr_assert_eq(res.status, 100, "Expect: 100-continue: expected 100, got %d",
+               res.status);
+  client_send(r->fd, "hello", 5);
+  cr_assert_eq(read_response(r, &res), 0);
+  cr_assert(res.status == 200 && strcmp(res.body, "hello") == 0,
+            "after 100 Continue and the body: expected 200 \"hello\", got "
+            "%d \"%s\"",
+            res.status, res.body);
+  reader_close(r);
+  const char other[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                       "Expect: something-else\r\nContent-Length: 5\r\n\r\n";
+  expect_refusal(port, other, sizeof other - 1, 417,
+                 "an expectation the server cannot meet");
+  expect_served(port, "a 417");
   server_stop(&s);
 }
