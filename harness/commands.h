@@ -8,6 +8,10 @@
 
 #include "kata.h"
 
+/* --port was not given: serve uses the kata's port, httpload 8080. */
+#define COMMAND_PORT_UNSET (-2)
+#define COMMAND_DEFAULT_PORT 8080
+
 typedef struct command_options {
   const char *command; /* "check", "bench", ... as typed */
   const kata_t *kata;
@@ -28,7 +32,7 @@ typedef struct command_options {
   int workload; /* load child: which workload */
   const char *subjects[8]; /* load child: "label=path,path" */
   int subject_count;
-  int port;                  /* serve: 0 picks a free one */
+  int port; /* serve, httpload: 0 picks a free one; COMMAND_PORT_UNSET */
   const char *serve_options; /* serve: "name=value ..." for the kata */
   unsigned connections;      /* httpload: keep-alive connections */
   double warmup_seconds;     /* httpload: not recorded */

@@ -127,6 +127,8 @@ static void fill_row(report_load_row_t *row, const httpload_config_t *config,
 }
 
 int command_httpload(command_options_t *options) {
+  if (options->port == COMMAND_PORT_UNSET)
+    options->port = COMMAND_DEFAULT_PORT;
   if (options->port <= 0 || options->port > 65535 ||
       options->connections == 0 || options->threads == 0 ||
       options->threads > HTTPLOAD_MAX_THREADS || options->seconds <= 0 ||

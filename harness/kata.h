@@ -1,5 +1,5 @@
 /* kata.h - what a kata tells the harness: its stages, its workload, and how
- * it is served over HTTP. */
+ * it is served over HTTP or RESP. */
 #ifndef SDKATA_KATA_H
 #define SDKATA_KATA_H
 
@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "plugin.h"
+#include "resp.h"
 
 /* One stage: a Criterion suite in the kata's stage runner. */
 typedef struct kata_stage {
@@ -43,18 +44,24 @@ typedef struct kata {
   /* Builds the keys once before load: key_count keys. Returns 0 or error. */
   int (*prepare_keys)(uint64_t key_count);
   void (*release_keys)(void);
-  /* Serving over HTTP (sdkata serve); serve_open NULL: the kata cannot be
-   * served. serve_open makes, from plugin and options ("name=value" words
-   * separated by spaces, as the command line gave them; may be empty), the
-   * state serve_http answers with. Returns 0; -ENOSYS when the plug-in does
-   * not implement what options ask for (another plug-in of a set may);
-   * -EINVAL when options are wrong (it has said why on stderr); or another
-   * negative errno code. */
+  /* Serving over HTTP or RESP (sdkata serve); serve_open NULL: the kata
+   * cannot be served. serve_open makes, from plugin and options ("name=value"
+   * words separated by spaces, as the command line gave them; may be empty),
+   * the state serve_http or serve_resp answers with. Returns 0; -ENOSYS
+   * when the plug-in does not implement what options ask for (another
+   * plug-in of a set may); -EINVAL when options are wrong (it has said why
+   * on stderr); or another negative errno code. */
   int (*serve_open)(const plugin_t *plugin, const char *options, void **state);
   void (*serve_close)(void *state);
   /* Answers one request; runs on the server's loop thread, one at a time. */
   void (*serve_http)(void *state, const http_request_t *req,
                      http_response_t *res);
+  /* Set instead of serve_http, the kata is served over RESP2: answers one
+   * command with one reply; runs on the loop thread, one at a time. */
+  void (*serve_resp)(void *state, const resp_command_t *command,
+                     resp_reply_t *reply);
+  /* The port serve listens on when none is given; 0: 8080. */
+  int serve_port;
 } kata_t;
 
 #endif /* SDKATA_KATA_H */

@@ -19,7 +19,9 @@ static void usage(FILE *out) {
           "  list          the katas, their stages, and how far solution.c "
           "gets\n"
           "  mutants KATA  prove each mutant is rejected by its stage\n"
-          "  serve KATA    serve the implementation over HTTP on 127.0.0.1 "
+          "  serve KATA    serve the implementation on 127.0.0.1 over the "
+          "kata's protocol\n"
+          "                (HTTP; RESP2 for lru_cache: redis-cli works) "
           "until Ctrl-C\n"
           "  httpload      load an HTTP server on 127.0.0.1:PORT and print "
           "req/s and latency\n"
@@ -39,9 +41,11 @@ static void usage(FILE *out) {
           "  --baseline    mutants: the naive baseline instead, which its "
           "files say\n"
           "                a stage must reject (sdkata-expect: stage N)\n"
-          "  --port N      serve: the port (default 8080; 0 picks a free "
-          "one)\n"
-          "  --algorithm NAME --limit N --window SECONDS\n"
+          "  --port N      serve: the port (default: the kata's, 8080 for "
+          "HTTP,\n"
+          "                6380 for RESP; 0 picks a free one)\n"
+          "  --algorithm NAME --limit N --window SECONDS      (rate_limiter)\n"
+          "  --max-entries N --max-bytes N --policy lru|own   (lru_cache)\n"
           "                serve: passed on to the kata as name=value "
           "(defaults: its own)\n"
           "  --connections N --warmup S --path /P --header 'Name: value'\n"
@@ -86,7 +90,7 @@ int main(int argc, char **argv) {
       .distribution = "zipf",
       .workload = -1,
       .sanitize = SDKATA_SANITIZED,
-      .port = 8080,
+      .port = COMMAND_PORT_UNSET,
       .connections = 50,
       .warmup_seconds = 1.0,
       .path = "/",
@@ -123,6 +127,9 @@ int main(int argc, char **argv) {
       {"algorithm", required_argument, NULL, OPT_SERVE_OPTION},
       {"limit", required_argument, NULL, OPT_SERVE_OPTION},
       {"window", required_argument, NULL, OPT_SERVE_OPTION},
+      {"max-entries", required_argument, NULL, OPT_SERVE_OPTION},
+      {"max-bytes", required_argument, NULL, OPT_SERVE_OPTION},
+      {"policy", required_argument, NULL, OPT_SERVE_OPTION},
       {"connections", required_argument, NULL, OPT_CONNECTIONS},
       {"warmup", required_argument, NULL, OPT_WARMUP},
       {"path", required_argument, NULL, OPT_PATH},

@@ -1,5 +1,5 @@
-/* serve.c - the serve command: a kata's implementation behind HTTP on
- * 127.0.0.1, through the kata's serve hooks, until SIGINT or SIGTERM.
+/* serve.c - the serve command: a kata's implementation behind HTTP or RESP
+ * on 127.0.0.1, through the kata's serve hooks, until SIGINT or SIGTERM.
  *
  * Unlike check, the plug-in runs inside this process: a learner's file that
  * crashes takes the server down with it, and one that hangs stops it from
@@ -14,8 +14,14 @@
 #include "http.h"
 #include "impl.h"
 #include "plugin.h"
+#include "resp.h"
 
-/* What the HTTP handler needs to reach the kata's hook. */
+/* A RESP client may sit idle between commands for long (a person at
+ * redis-cli's prompt; Redis itself never drops an idle client), so RESP
+ * connections get more time than net's default before they are closed. */
+#define SERVE_RESP_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+
+/* What the HTTP or RESP handler needs to reach the kata's hook. */
 typedef struct serve_context {
   const kata_t *kata;
   void *state;
@@ -25,6 +31,12 @@ static void serve_handle(const http_request_t *req, http_response_t *res,
                          void *data) {
   serve_context_t *context = data;
   context->kata->serve_http(context->state, req, res);
+}
+
+static void serve_handle_resp(const resp_command_t *command,
+                              resp_reply_t *reply, void *data) {
+  serve_context_t *context = data;
+  context->kata->serve_resp(context->state, command, reply);
 }
 
 /* Opens the first plug-in of set whose serve_open accepts options, into
@@ -65,7 +77,8 @@ static void served_name(const impl_set_t *set, size_t index, char *buf,
     snprintf(buf, size, "%s", set->name);
 }
 
-/* Runs the HTTP server on a loop of its own until a signal stops it. */
+/* Runs the kata's server on a loop of its own until a signal stops it:
+ * RESP when the kata answers RESP commands, HTTP otherwise. */
 static int serve_on_loop(const command_options_t *options,
                          serve_context_t *context, const char *name) {
   uv_loop_t loop;
@@ -74,24 +87,36 @@ static int serve_on_loop(const command_options_t *options,
     fprintf(stderr, "sdkata serve: %s\n", uv_strerror(err));
     return 2;
   }
-  http_config_t config = {
-      .net = {.host = "127.0.0.1", .port = options->port, .handle_signals = 1},
-      .handler = serve_handle,
-      .handler_data = context,
-  };
-  http_server_t *server;
-  err = http_server_create(&server, &loop, &config);
+  net_config_t net = {
+      .host = "127.0.0.1", .port = options->port, .handle_signals = 1};
+  http_server_t *http = NULL;
+  resp_server_t *resp = NULL;
+  if (context->kata->serve_resp) {
+    net.idle_timeout_ms = SERVE_RESP_IDLE_TIMEOUT_MS;
+    resp_config_t config = {
+        .net = net, .handler = serve_handle_resp, .handler_data = context};
+    err = resp_server_create(&resp, &loop, &config);
+  } else {
+    http_config_t config = {
+        .net = net, .handler = serve_handle, .handler_data = context};
+    err = http_server_create(&http, &loop, &config);
+  }
   if (err != 0) {
     fprintf(stderr, "sdkata serve: cannot listen on 127.0.0.1:%d: %s\n",
             options->port, uv_strerror(err));
     uv_loop_close(&loop);
     return 2;
   }
-  printf("listening on http://127.0.0.1:%d (impl %s), Ctrl-C stops\n",
-         net_server_port(http_server_net(server)), name);
+  printf("listening on %s://127.0.0.1:%d (impl %s), Ctrl-C stops\n",
+         resp ? "redis" : "http",
+         net_server_port(resp ? resp_server_net(resp) : http_server_net(http)),
+         name);
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
-  http_server_destroy(server);
+  if (resp)
+    resp_server_destroy(resp);
+  else
+    http_server_destroy(http);
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
   return 0;
@@ -100,10 +125,11 @@ static int serve_on_loop(const command_options_t *options,
 int command_serve(command_options_t *options) {
   const kata_t *kata = options->kata;
   if (kata->serve_open == NULL) {
-    fprintf(stderr, "sdkata serve: the %s kata cannot be served over HTTP\n",
-            kata->name);
+    fprintf(stderr, "sdkata serve: the %s kata cannot be served\n", kata->name);
     return 2;
   }
+  if (options->port == COMMAND_PORT_UNSET)
+    options->port = kata->serve_port ? kata->serve_port : COMMAND_DEFAULT_PORT;
   if (options->port < 0 || options->port > 65535) {
     fprintf(stderr, "sdkata serve: --port wants a number from 0 to 65535\n");
     return 2;

@@ -6,7 +6,7 @@ set -eu
 
 packages="gcc g++ make cmake pkg-config libuv1-dev libhiredis-dev \
 libjemalloc-dev libcriterion-dev libbenchmark-dev libcjson-dev \
-libhttp-parser-dev redis-server $*"
+libhttp-parser-dev redis-server redis-tools clang-14 libclang-rt-14-dev $*"
 
 missing=""
 for package in $packages; do
