@@ -1,10 +1,9 @@
 /* serve.c - the serve command: a kata's implementation behind HTTP or RESP
  * on 127.0.0.1, through the kata's serve hooks, until SIGINT or SIGTERM.
  *
- * Unlike check, the plug-in runs inside this process: a learner's file that
- * crashes takes the server down with it, and one that hangs stops it from
- * answering. That is the point of serving (a real service has no harness
- * around it); check is where crashes are contained and named. */
+ * The server runs in a child process under supervise.c: when a learner's
+ * file crashes or hangs while answering, the supervisor names the request
+ * and starts the server again, as a process manager restarts a service. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "impl.h"
 #include "plugin.h"
 #include "resp.h"
+#include "supervise.h"
 
 /* A RESP client may sit idle between commands for long (a person at
  * redis-cli's prompt; Redis itself never drops an idle client), so RESP
@@ -30,13 +30,22 @@ typedef struct serve_context {
 static void serve_handle(const http_request_t *req, http_response_t *res,
                          void *data) {
   serve_context_t *context = data;
+  supervise_begin("%s %.160s", req->method, req->target);
   context->kata->serve_http(context->state, req, res);
+  supervise_end();
 }
 
 static void serve_handle_resp(const resp_command_t *command,
                               resp_reply_t *reply, void *data) {
   serve_context_t *context = data;
+  size_t name_len = command->argv[0].len < 64 ? command->argv[0].len : 64;
+  size_t key_len = command->argc < 2            ? 0
+                   : command->argv[1].len < 128 ? command->argv[1].len
+                                                : 128;
+  supervise_begin("%.*s %.*s", (int)name_len, command->argv[0].bytes,
+                  (int)key_len, key_len ? command->argv[1].bytes : "");
   context->kata->serve_resp(context->state, command, reply);
+  supervise_end();
 }
 
 /* Opens the first plug-in of set whose serve_open accepts options, into
@@ -107,10 +116,11 @@ static int serve_on_loop(const command_options_t *options,
     uv_loop_close(&loop);
     return 2;
   }
+  int port =
+      net_server_port(resp ? resp_server_net(resp) : http_server_net(http));
+  supervise_listening(port);
   printf("listening on %s://127.0.0.1:%d (impl %s), Ctrl-C stops\n",
-         resp ? "redis" : "http",
-         net_server_port(resp ? resp_server_net(resp) : http_server_net(http)),
-         name);
+         resp ? "redis" : "http", port, name);
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   if (resp)
@@ -120,6 +130,46 @@ static int serve_on_loop(const command_options_t *options,
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
   return 0;
+}
+
+/* What the serving child needs. */
+typedef struct serve_job {
+  command_options_t *options;
+  const impl_set_t *set;
+} serve_job_t;
+
+/* The child's work: opens the plug-in, serves until a signal, closes. */
+static int serve_child(void *arg) {
+  serve_job_t *job = arg;
+  const kata_t *kata = job->options->kata;
+  const char *serve_options =
+      job->options->serve_options ? job->options->serve_options : "";
+  plugin_t plugin;
+  serve_context_t context = {kata, NULL};
+  size_t index = 0;
+  int rc = open_first_servable(kata, job->set, serve_options, &plugin,
+                               &context.state, &index);
+  if (rc != 0) {
+    if (rc == -ENOSYS && *serve_options)
+      fprintf(stderr,
+              "sdkata serve: impl %s does not implement what was asked (%s)\n",
+              job->set->name, serve_options);
+    else if (rc == -ENOSYS)
+      fprintf(stderr,
+              "sdkata serve: impl %s implements nothing that can be served "
+              "yet\n",
+              job->set->name);
+    else if (rc != -EINVAL)
+      fprintf(stderr, "sdkata serve: %s could not be served: %s\n",
+              job->set->name, strerror(-rc));
+    return 2;
+  }
+  char name[256];
+  served_name(job->set, index, name, sizeof name);
+  int status = serve_on_loop(job->options, &context, name);
+  kata->serve_close(context.state);
+  plugin_close(&plugin);
+  return status;
 }
 
 int command_serve(command_options_t *options) {
@@ -137,37 +187,13 @@ int command_serve(command_options_t *options) {
   impl_set_t set;
   if (impl_resolve(kata, options->impl, options->sanitize, &set) != 0)
     return 2;
-  const char *serve_options =
-      options->serve_options ? options->serve_options : "";
-  plugin_t plugin;
-  serve_context_t context = {kata, NULL};
-  size_t index = 0;
-  int rc = open_first_servable(kata, &set, serve_options, &plugin,
-                               &context.state, &index);
-  if (rc != 0) {
-    if (rc == -ENOSYS && *serve_options)
-      fprintf(stderr,
-              "sdkata serve: impl %s does not implement what was asked (%s)\n",
-              set.name, serve_options);
-    else if (rc == -ENOSYS)
-      fprintf(stderr,
-              "sdkata serve: impl %s implements nothing that can be served "
-              "yet\n",
-              set.name);
-    else if (rc != -EINVAL)
-      fprintf(stderr, "sdkata serve: %s could not be served: %s\n", set.name,
-              strerror(-rc));
-    impl_free(&set);
-    return 2;
-  }
   /* A client that hangs up before its answer is written must cost that
    * connection, not the server. */
   signal(SIGPIPE, SIG_IGN);
-  char name[256];
-  served_name(&set, index, name, sizeof name);
-  int status = serve_on_loop(options, &context, name);
-  kata->serve_close(context.state);
-  plugin_close(&plugin);
+  serve_job_t job = {options, &set};
+  char what[300];
+  snprintf(what, sizeof what, "impl %s", set.name);
+  int status = supervise_run(serve_child, &job, what, &options->port);
   impl_free(&set);
   return status;
 }

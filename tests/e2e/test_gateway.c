@@ -82,6 +82,7 @@ static void start_server(const char *impl) {
     /* Dies with this test process, whatever ends it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
     execv(argv[0], argv);
     _exit(127);
   }
@@ -507,4 +508,86 @@ Test(serve, the_naive_baseline_answers_the_same, .fini = stop_server,
   start_server("naive");
   assert_core();
   assert_stops_on_sigterm();
+}
+
+/* Reads the server's output (stdout and stderr) until it holds every one
+ * of the words, for at most WAIT_MS; returns what was read. */
+static const char *server_says(const char *first, const char *second) {
+  static char seen[8192];
+  static size_t len;
+  uint64_t deadline = now_ms() + WAIT_MS;
+  while (!(strstr(seen, first) && strstr(seen, second)) &&
+         len < sizeof seen - 1 && now_ms() < deadline) {
+    struct pollfd p = {server_stdout, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = read(server_stdout, seen + len, sizeof seen - 1 - len);
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+    seen[len] = '\0';
+  }
+  return seen;
+}
+
+/* GET /healthz on a fresh connection, retried while the server restarts. */
+static void assert_serving_again(const char *after) {
+  uint64_t deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    client_t client;
+    response_t response;
+    int rc = client_open(&client);
+    if (rc == 0) {
+      const char request[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+      rc = client_send(&client, request, sizeof request - 1);
+      if (rc == 0)
+        rc = client_read(&client, &response);
+      client_close(&client);
+      if (rc == 0 && response.status == 200)
+        return;
+    }
+    cr_assert(now_ms() < deadline,
+              "after %s: expected the server started again and answering "
+              "/healthz within %d ms",
+              after, WAIT_MS);
+    usleep(50000);
+  }
+}
+
+/* A request that crashes (or hangs) the served file gets no answer, the
+ * server says which request did it, and then serves again. */
+static void assert_contained(const char *fixture, const char *words) {
+  char path[512];
+  snprintf(path, sizeof path,
+           SDKATA_BUILD_DIR "/plugins/rate_limiter/containment/%s.so", fixture);
+  start_server(path);
+  client_t client;
+  cr_assert_eq(client_open(&client), 0, "connect: %s", strerror(errno));
+  char request[256];
+  int len = request_text(request, sizeof request, "/", "victim");
+  cr_assert_eq(client_send(&client, request, (size_t)len), 0);
+  response_t response;
+  int rc = client_read(&client, &response);
+  cr_assert(rc == -2,
+            "GET / on a file that %s: expected the connection "
+            "closed without an answer; got %s",
+            words, rc == 0 ? "an answer" : "a timeout");
+  client_close(&client);
+  const char *said = server_says(words, "GET /");
+  cr_assert(strstr(said, words) && strstr(said, "GET /"),
+            "expected the server to say that impl %s %s, naming GET /; it "
+            "said:\n%s",
+            fixture, words, said);
+  assert_serving_again(words);
+  assert_stops_on_sigterm();
+}
+
+Test(serve, a_crash_is_named_and_the_server_comes_back, .fini = stop_server,
+     .timeout = 120) {
+  assert_contained("crash", "crashed with signal 11");
+}
+
+Test(serve, a_hang_is_named_and_the_server_comes_back, .fini = stop_server,
+     .timeout = 120) {
+  assert_contained("hang", "did not answer");
 }
