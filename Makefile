@@ -5,7 +5,9 @@
 #   make kata=rate_limiter bench   the longer comparison + microbenchmarks
 #        [mode=http: the HTTP gateway against nginx, httpload against wrk]
 #        [mode=redis: the Redis-backed limiter against redis-benchmark]
+#        [mode=resp: kata=lru_cache served, against redis-server]
 #   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
+#   make kata=lru_cache serve      over RESP on 127.0.0.1:6380 [impl= port=]
 #   make kata=rate_limiter serve-check  the served gateway's tests, over real
 #        sockets, against solution.c (or impl=FILE.c)
 #   make list | test | deps | clean | format | format-check
@@ -73,10 +75,14 @@ check: build
 # wrk, instead (bench/http_compare.sh; about 40 s), then p99 against load
 # for impl= and the reference (bench/http_sweep.sh; about 60 s).
 # mode=redis: stage 7's reference against redis-benchmark running the same
-# script (bench/redis_compare.sh; about 40 s).
+# script (bench/redis_compare.sh; about 40 s). mode=resp: the LRU cache
+# served over RESP against redis-server, under redis-benchmark
+# (bench/resp_compare.sh; about 30 s).
 bench: build
 ifeq ($(mode),redis)
 	@BUILD=$(BUILD) bench/redis_compare.sh
+else ifeq ($(mode),resp)
+	@SDKATA=$(SDKATA) bench/resp_compare.sh $(if $(impl),$(impl),reference)
 else ifeq ($(mode),http)
 	@SDKATA=$(SDKATA) bench/http_compare.sh
 	@SDKATA=$(SDKATA) bench/http_sweep.sh $(if $(impl),$(impl),solution)
