@@ -57,6 +57,9 @@ static void run_stage_on_set(const command_options_t *options,
   stage_runner_path(options->kata, runner, sizeof runner);
   memset(merged, 0, sizeof *merged);
   merged->status = STAGE_NOT_ATTEMPTED;
+  stage_result_t failed; /* a contest's failures, kept aside */
+  memset(&failed, 0, sizeof failed);
+  failed.status = STAGE_NOT_ATTEMPTED;
   for (size_t i = 0; i < set->count; i++) {
     /* The pid keeps two sdkata runs of one implementation apart. */
     snprintf(work_dir, sizeof work_dir, "%s/runs/%s/%s-%ld-%zu",
@@ -66,9 +69,16 @@ static void run_stage_on_set(const command_options_t *options,
                                        options->sanitize};
     stage_result_t result;
     stages_run(&run_options, stage, set->paths[i], &result);
-    stage_result_merge(merged, &result);
+    if (stage->one_of_set_suffices && result.status == STAGE_FAILED)
+      stage_result_merge(&failed, &result);
+    else
+      stage_result_merge(merged, &result);
     rmdir(work_dir); /* kept, with its log, when the runner failed */
   }
+  if (merged->status != STAGE_PASSED)
+    stage_result_merge(merged, &failed);
+  else
+    stage_result_free(&failed);
 }
 
 /* Runs the stages in order (or only options->stage), printing each line
@@ -578,7 +588,7 @@ int command_load_child(command_options_t *options) {
   kata->release_keys();
   report_load_row_t rows[MAX_SUBJECTS];
   for (size_t i = 0; i < count; i++)
-    report_row_from_subject(&rows[i], &subjects[i]);
+    report_row_from_subject(&rows[i], &subjects[i], keys.key_count);
   cJSON *root = cJSON_CreateObject();
   char description[64];
   cJSON_AddStringToObject(

@@ -15,6 +15,9 @@ typedef struct kata_stage {
   int number;        /* 1, 2, ... in the order they run */
   const char *suite; /* Criterion suite name, e.g. "sliding_log" */
   const char *title; /* for people, e.g. "sliding log" */
+  /* A contest rather than a rule (beat LRU's hit ratio): run on a set of
+   * plug-ins (impl=reference), it passes when one of them passes. */
+  int one_of_set_suffices;
 } kata_stage_t;
 
 /* What "under load" means: one kind of instance, driven by key index. */

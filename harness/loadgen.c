@@ -159,14 +159,20 @@ static void run_round(const loadgen_config_t *config,
 
 /* Touches every key once from one thread, so bytes per key are measured on
  * a full key space, and returns those bytes per key (-1 when unknown). All
- * at one instant, so that no key can go idle and be reclaimed meanwhile. */
+ * at one instant, so that no key can go idle and be reclaimed meanwhile.
+ * Stops at LOADGEN_FILL_BUDGET_NS; *filled says how many keys it touched. */
 static int64_t populate(const loadgen_config_t *config,
                         const kata_workload_t *workload, void *instance,
-                        int64_t allocated_before) {
+                        int64_t allocated_before, uint64_t *filled) {
   uint64_t key_count = config->keys.key_count;
   uint64_t now = clock_now_ns();
-  for (uint64_t key = 0; key < key_count; key++)
+  uint64_t key = 0;
+  for (; key < key_count; key++) {
+    if (key % 1024 == 0 && clock_now_ns() - now > LOADGEN_FILL_BUDGET_NS)
+      break;
     workload->operate(instance, key, now);
+  }
+  *filled = key;
   int64_t allocated_after = memstat_allocated();
   if (allocated_before < 0 || allocated_after < 0 || key_count == 0)
     return -1;
@@ -192,8 +198,8 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
     int64_t before = memstat_allocated();
     rc = subject->workload->create(subject->plugin, &instances[s]);
     if (rc == 0)
-      subject->bytes_per_key =
-          populate(config, subject->workload, instances[s], before);
+      subject->bytes_per_key = populate(config, subject->workload, instances[s],
+                                        before, &subject->keys_filled);
   }
   double total_seconds =
       config->seconds * config->rounds * (double)subject_count;
@@ -201,6 +207,8 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
     for (size_t s = 0; s < subject_count; s++) {
       double done_before =
           config->seconds * ((double)round * (double)subject_count + (double)s);
+      if (subjects[s].keys_filled < config->keys.key_count)
+        continue;
       run_round(config, &keys, &subjects[s], instances[s], round, done_before,
                 total_seconds);
     }

@@ -110,7 +110,8 @@ void report_stage(FILE *out, int colors, const kata_stage_t *stage,
 }
 
 void report_row_from_subject(report_load_row_t *row,
-                             const loadgen_subject_t *subject) {
+                             const loadgen_subject_t *subject,
+                             uint64_t key_count) {
   memset(row, 0, sizeof *row);
   snprintf(row->label, sizeof row->label, "%s", subject->label);
   row->ops_per_second = subject->ops_per_second;
@@ -123,6 +124,15 @@ void report_row_from_subject(report_load_row_t *row,
   row->operations = subject->operations;
   row->errors = subject->errors;
   row->first_error = subject->first_error;
+  if (subject->keys_filled < key_count) {
+    row->keys_filled = subject->keys_filled;
+    row->key_count = key_count;
+  }
+}
+
+/* Whether the row's subject ran out of time filling its keys. */
+static int unfilled(const report_load_row_t *row) {
+  return row->key_count > 0;
 }
 
 /* One line about row 0 measured against the reference. */
@@ -130,6 +140,16 @@ static void print_verdict(FILE *out, const report_load_row_t *rows,
                           int reference_index) {
   const report_load_row_t *mine = &rows[0];
   const report_load_row_t *ref = &rows[reference_index];
+  if (unfilled(mine)) {
+    fprintf(out,
+            "  verdict: %s filled %llu of %llu keys in %llu s, where the "
+            "reference took a moment: its calls grow slower as it grows "
+            "(a linear scan, or a table that never resizes?)\n",
+            mine->label, (unsigned long long)mine->keys_filled,
+            (unsigned long long)mine->key_count,
+            LOADGEN_FILL_BUDGET_NS / 1000000000ULL);
+    return;
+  }
   if (mine->errors > 0) {
     fprintf(out, "  verdict: %s returned %llu errors under load (first: %s)\n",
             mine->label, (unsigned long long)mine->errors,
@@ -186,6 +206,15 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
                            report_format_ns(row->p99, p99, sizeof p99),
                            report_format_ns(row->p999, p999, sizeof p999),
                            report_format_ns(row->max, max, sizeof max)};
+    if (unfilled(row)) {
+      fprintf(out,
+              "  %-14s too slow to fill: %llu of %llu keys in %llu s, not "
+              "measured\n",
+              row->label, (unsigned long long)row->keys_filled,
+              (unsigned long long)row->key_count,
+              LOADGEN_FILL_BUDGET_NS / 1000000000ULL);
+      continue;
+    }
     fprintf(out, "  %-14s %8s", row->label,
             report_format_rate(row->ops_per_second, ops, sizeof ops));
     for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)
@@ -254,6 +283,10 @@ cJSON *report_rows_json(const report_load_row_t *rows, size_t count) {
     cJSON_AddNumberToObject(row, "operations", (double)rows[i].operations);
     cJSON_AddNumberToObject(row, "errors", (double)rows[i].errors);
     cJSON_AddNumberToObject(row, "first_error", rows[i].first_error);
+    if (unfilled(&rows[i])) {
+      cJSON_AddNumberToObject(row, "keys_filled", (double)rows[i].keys_filled);
+      cJSON_AddNumberToObject(row, "key_count", (double)rows[i].key_count);
+    }
     cJSON_AddItemToArray(array, row);
   }
   return array;
@@ -286,6 +319,10 @@ int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
     out->operations = (uint64_t)number_of(row, "operations");
     out->errors = (uint64_t)number_of(row, "errors");
     out->first_error = (int)number_of(row, "first_error");
+    if (cJSON_GetObjectItem(row, "key_count") != NULL) {
+      out->keys_filled = (uint64_t)number_of(row, "keys_filled");
+      out->key_count = (uint64_t)number_of(row, "key_count");
+    }
   }
   return (int)count;
 }

@@ -18,6 +18,9 @@ typedef struct report_load_row {
   int64_t bytes_per_key;             /* -1 when unknown */
   uint64_t operations, errors;
   int first_error;
+  /* Keys filled before the fill budget ran out, when short of key_count
+   * (the row is then not measured); 0 otherwise. */
+  uint64_t keys_filled, key_count;
 } report_load_row_t;
 
 /* What a load run was, for the table's title line. */
@@ -44,9 +47,11 @@ const char *report_format_rate(double per_second, char *buf, size_t size);
 void report_stage(FILE *out, int colors, const kata_stage_t *stage,
                   const stage_result_t *result, const char *replay);
 
-/* A row from a subject's merged results. */
+/* A row from a subject's merged results, after a run over key_count
+ * keys. */
 void report_row_from_subject(report_load_row_t *row,
-                             const loadgen_subject_t *subject);
+                             const loadgen_subject_t *subject,
+                             uint64_t key_count);
 
 /* The load table: one row per implementation, ratios against the row at
  * reference_index (-1: no ratio column), then a one-line verdict about

@@ -99,13 +99,13 @@ static int create_sliding_window(const plugin_t *plugin, void **instance) {
 static const char *const libraries[] = {"-lhiredis", NULL};
 
 static const kata_stage_t stages[] = {
-    {1, "fixed_window", "fixed window"},
-    {2, "sliding_log", "sliding log"},
-    {3, "token_bucket", "token bucket"},
-    {4, "sliding_window", "sliding window counter"},
-    {5, "concurrency", "concurrency"},
-    {6, "memory", "memory"},
-    {7, "redis", "distributed on Redis"},
+    {1, "fixed_window", "fixed window", 0},
+    {2, "sliding_log", "sliding log", 0},
+    {3, "token_bucket", "token bucket", 0},
+    {4, "sliding_window", "sliding window counter", 0},
+    {5, "concurrency", "concurrency", 0},
+    {6, "memory", "memory", 0},
+    {7, "redis", "distributed on Redis", 0},
 };
 
 static const kata_workload_t workloads[] = {
