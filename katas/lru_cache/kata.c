@@ -1,0 +1,146 @@
+/* kata.c - the LRU cache kata as the harness sees it: its stages and what
+ * "under load" means for it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kata.h"
+#include "lru_cache.h"
+#include "resp_cache.h"
+
+/* Keys look like real cache keys: "cache:000001234" (15 bytes). */
+#define LOAD_KEY_STRIDE 15
+/* Values are 16 to 64 bytes, by key, cut from one read-only pattern. */
+#define LOAD_VALUE_MIN 16
+#define LOAD_VALUE_SPREAD 49
+
+typedef struct load_instance {
+  int (*create)(const lc_config_t *, lc_t **);
+  void (*destroy)(lc_t *);
+  int (*get)(lc_t *, const void *, size_t, uint64_t, void *, size_t, size_t *,
+             bool *);
+  int (*put)(lc_t *, const void *, size_t, const void *, size_t, uint64_t,
+             uint64_t);
+  lc_t *cache;
+} load_instance_t;
+
+static char *load_keys;
+static uint64_t load_key_count;
+static const char load_value[LOAD_VALUE_MIN + LOAD_VALUE_SPREAD] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+
+static int prepare_keys(uint64_t key_count) {
+  free(load_keys);
+  load_keys = malloc(key_count * LOAD_KEY_STRIDE);
+  if (load_keys == NULL)
+    return -ENOMEM;
+  for (uint64_t key = 0; key < key_count; key++) {
+    char text[32];
+    snprintf(text, sizeof text, "cache:%09llu",
+             (unsigned long long)(key % 1000000000));
+    for (int i = 0; i < LOAD_KEY_STRIDE; i++)
+      load_keys[key * LOAD_KEY_STRIDE + i] = text[i];
+  }
+  load_key_count = key_count;
+  return 0;
+}
+
+static void release_keys(void) {
+  free(load_keys);
+  load_keys = NULL;
+  load_key_count = 0;
+}
+
+/* A cache of policy that holds every key of the load, so that after the
+ * first round gets mostly hit, as a well-sized cache does. */
+static int create_for(const plugin_t *plugin, lc_policy_t policy,
+                      void **instance) {
+  load_instance_t *load = calloc(1, sizeof *load);
+  if (load == NULL)
+    return -ENOMEM;
+  *(void **)&load->create = plugin_symbol(plugin, "lc_create");
+  *(void **)&load->destroy = plugin_symbol(plugin, "lc_destroy");
+  *(void **)&load->get = plugin_symbol(plugin, "lc_get");
+  *(void **)&load->put = plugin_symbol(plugin, "lc_put");
+  if (load->create == NULL || load->destroy == NULL || load->get == NULL ||
+      load->put == NULL) {
+    free(load);
+    return -ENOENT;
+  }
+  lc_config_t config = {policy, load_key_count > 0 ? load_key_count : 1, 0};
+  int rc = load->create(&config, &load->cache);
+  if (rc != 0) {
+    free(load);
+    return rc;
+  }
+  *instance = load;
+  return 0;
+}
+
+static void destroy(void *instance) {
+  load_instance_t *load = instance;
+  load->destroy(load->cache);
+  free(load);
+}
+
+/* One in ten operations is a put (an overwrite, mostly); the others are
+ * gets that put the value on a miss, as a read-through cache does. Which
+ * is which follows from key and now_ns, with no shared state. */
+static int operate(void *instance, uint64_t key, uint64_t now_ns) {
+  load_instance_t *load = instance;
+  const char *bytes = load_keys + key * LOAD_KEY_STRIDE;
+  size_t value_len = LOAD_VALUE_MIN + key % LOAD_VALUE_SPREAD;
+  uint64_t mix = (key ^ now_ns) * 0x9e3779b97f4a7c15ULL;
+  if ((mix >> 32) % 10 == 0)
+    return load->put(load->cache, bytes, LOAD_KEY_STRIDE, load_value, value_len,
+                     LC_NO_TTL, now_ns);
+  char buffer[LOAD_VALUE_MIN + LOAD_VALUE_SPREAD];
+  size_t got_len;
+  bool found;
+  int rc = load->get(load->cache, bytes, LOAD_KEY_STRIDE, now_ns, buffer,
+                     sizeof buffer, &got_len, &found);
+  if (rc != 0 || found)
+    return rc;
+  return load->put(load->cache, bytes, LOAD_KEY_STRIDE, load_value, value_len,
+                   LC_NO_TTL, now_ns);
+}
+
+static int create_lru(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, LC_POLICY_LRU, instance);
+}
+
+static int create_own(const plugin_t *plugin, void **instance) {
+  return create_for(plugin, LC_POLICY_OWN, instance);
+}
+
+static const kata_stage_t stages[] = {
+    {1, "lru", "LRU semantics", 0},
+    {2, "constant_time", "O(1) operations", 0},
+    {3, "memory", "bytes and memory", 0},
+    {4, "ttl", "TTL", 0},
+    {5, "concurrency", "concurrency", 0},
+    {6, "beat_lru", "beat LRU (optional)", .one_of_set_suffices = 1},
+};
+
+/* check runs the last workload whose stage passed: LRU, so that the
+ * learner's cache is measured beside the naive baseline; bench runs both. */
+static const kata_workload_t workloads[] = {
+    {"own policy, 90% gets", 6, create_own, destroy, operate},
+    {"LRU, 90% gets", 1, create_lru, destroy, operate},
+};
+
+const kata_t kata_lru_cache = {
+    .name = "lru_cache",
+    .title = "LRU cache",
+    .header = "lru_cache.h",
+    .stages = stages,
+    .stage_count = sizeof stages / sizeof stages[0],
+    .workloads = workloads,
+    .workload_count = sizeof workloads / sizeof workloads[0],
+    .prepare_keys = prepare_keys,
+    .release_keys = release_keys,
+    .serve_open = resp_cache_open,
+    .serve_close = resp_cache_close,
+    .serve_resp = resp_cache_command,
+    .serve_port = 6380,
+};
