@@ -20,6 +20,13 @@ typedef struct kata_stage {
   int one_of_set_suffices;
 } kata_stage_t;
 
+/* What a workload can say about an instance besides time; a field it
+ * cannot tell is left at -1. */
+typedef struct kata_measure {
+  double hit_ratio; /* a cache's, over the operations since the last call */
+  int64_t entries;  /* entries stored now: bytes are then counted per entry */
+} kata_measure_t;
+
 /* What "under load" means: one kind of instance, driven by key index. */
 typedef struct kata_workload {
   const char *title; /* "fixed window" */
@@ -31,6 +38,9 @@ typedef struct kata_workload {
   /* One operation on key number key (< key_count) at time now_ns. Must be
    * thread-safe; returns 0 or a negative error. */
   int (*operate)(void *instance, uint64_t key, uint64_t now_ns);
+  /* Optional (NULL: nothing to say): fills *out; called once after every
+   * key was touched and once after the rounds, from one thread. */
+  void (*measure)(void *instance, kata_measure_t *out);
 } kata_workload_t;
 
 typedef struct kata {

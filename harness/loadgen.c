@@ -174,9 +174,13 @@ static int64_t populate(const loadgen_config_t *config,
   }
   *filled = key;
   int64_t allocated_after = memstat_allocated();
-  if (allocated_before < 0 || allocated_after < 0 || key_count == 0)
+  kata_measure_t measure = {-1, -1};
+  if (workload->measure != NULL)
+    workload->measure(instance, &measure); /* also starts the hit count */
+  int64_t per = measure.entries > 0 ? measure.entries : (int64_t)key_count;
+  if (allocated_before < 0 || allocated_after < 0 || per == 0)
     return -1;
-  return (allocated_after - allocated_before) / (int64_t)key_count;
+  return (allocated_after - allocated_before) / per;
 }
 
 int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
@@ -214,6 +218,13 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
     }
   }
   for (size_t s = 0; s < subject_count; s++) {
+    subjects[s].hit_ratio = -1;
+    kata_measure_t measure = {-1, -1};
+    if (instances[s] != NULL && subjects[s].workload->measure != NULL &&
+        subjects[s].keys_filled == config->keys.key_count) {
+      subjects[s].workload->measure(instances[s], &measure);
+      subjects[s].hit_ratio = measure.hit_ratio;
+    }
     if (instances[s] != NULL)
       subjects[s].workload->destroy(instances[s]);
     double sorted[LOADGEN_MAX_ROUNDS];

@@ -38,7 +38,11 @@ typedef struct loadgen_subject {
   double ops_per_second; /* median over rounds */
   double round_ops_per_second[LOADGEN_MAX_ROUNDS];
   int64_t bytes_per_key; /* jemalloc bytes after every key was touched,
-                            over the key count; -1 when unknown */
+                            over the key count (over the entries stored,
+                            when the workload measures them); -1 when
+                            unknown */
+  double hit_ratio;      /* over the rounds, when the workload measures it;
+                            -1 otherwise */
   /* Keys touched before LOADGEN_FILL_BUDGET_NS ran out: the key count when
    * the fill finished. A subject that could not fill is not run. */
   uint64_t keys_filled;

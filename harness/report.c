@@ -121,6 +121,7 @@ void report_row_from_subject(report_load_row_t *row,
   row->p999 = hist_quantile(&subject->latency, 0.999);
   row->max = subject->latency.max;
   row->bytes_per_key = subject->bytes_per_key;
+  row->hit_ratio = subject->hit_ratio;
   row->operations = subject->operations;
   row->errors = subject->errors;
   row->first_error = subject->first_error;
@@ -185,8 +186,12 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
           paint(colors, COLOR_BOLD), title->workload, title->threads,
           title->keys, rate, title->rounds, title->seconds,
           paint(colors, COLOR_RESET));
-  fprintf(out, "  %-14s %8s %8s %8s %8s %8s %8s %6s %7s\n", "impl", "ops/s",
-          "p50", "p90", "p99", "p99.9", "max", "B/key", "vs ref");
+  int hits = 0; /* a column for the hit ratio, when a row has one */
+  for (size_t i = 0; i < count; i++)
+    hits |= rows[i].hit_ratio >= 0;
+  fprintf(out, "  %-14s %8s %8s %8s %8s %8s %8s %6s %7s%s\n", "impl", "ops/s",
+          "p50", "p90", "p99", "p99.9", "max", "B/key", "vs ref",
+          hits ? "    hits" : "");
   for (size_t i = 0; i < count; i++) {
     const report_load_row_t *row = &rows[i];
     char ops[16], p50[16], p90[16], p99[16], p999[16], max[16], bytes[24],
@@ -219,7 +224,12 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
             report_format_rate(row->ops_per_second, ops, sizeof ops));
     for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)
       fprintf(out, " %*s", strstr(cells[c], "µ") ? 9 : 8, cells[c]);
-    fprintf(out, " %6s %7s\n", bytes, ratio);
+    fprintf(out, " %6s %7s", bytes, ratio);
+    if (hits && row->hit_ratio >= 0)
+      fprintf(out, " %6.2f%%", row->hit_ratio * 100);
+    else if (hits)
+      fprintf(out, " %7s", "-");
+    fputc('\n', out);
   }
   if (reference_index > 0 && count > 0)
     print_verdict(out, rows, reference_index);
@@ -283,6 +293,8 @@ cJSON *report_rows_json(const report_load_row_t *rows, size_t count) {
     cJSON_AddNumberToObject(row, "operations", (double)rows[i].operations);
     cJSON_AddNumberToObject(row, "errors", (double)rows[i].errors);
     cJSON_AddNumberToObject(row, "first_error", rows[i].first_error);
+    if (rows[i].hit_ratio >= 0)
+      cJSON_AddNumberToObject(row, "hit_ratio", rows[i].hit_ratio);
     if (unfilled(&rows[i])) {
       cJSON_AddNumberToObject(row, "keys_filled", (double)rows[i].keys_filled);
       cJSON_AddNumberToObject(row, "key_count", (double)rows[i].key_count);
@@ -319,6 +331,8 @@ int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
     out->operations = (uint64_t)number_of(row, "operations");
     out->errors = (uint64_t)number_of(row, "errors");
     out->first_error = (int)number_of(row, "first_error");
+    const cJSON *hit_ratio = cJSON_GetObjectItem(row, "hit_ratio");
+    out->hit_ratio = hit_ratio != NULL ? cJSON_GetNumberValue(hit_ratio) : -1;
     if (cJSON_GetObjectItem(row, "key_count") != NULL) {
       out->keys_filled = (uint64_t)number_of(row, "keys_filled");
       out->key_count = (uint64_t)number_of(row, "key_count");

@@ -16,6 +16,7 @@ typedef struct report_load_row {
   double ops_per_second;
   uint64_t p50, p90, p99, p999, max; /* ns */
   int64_t bytes_per_key;             /* -1 when unknown */
+  double hit_ratio;                  /* -1 when not measured */
   uint64_t operations, errors;
   int first_error;
   /* Keys filled before the fill budget ran out, when short of key_count

@@ -109,10 +109,11 @@ static const kata_stage_t stages[] = {
 };
 
 static const kata_workload_t workloads[] = {
-    {"fixed window", 1, create_fixed_window, destroy, operate},
-    {"sliding log", 2, create_sliding_log, destroy, operate},
-    {"token bucket", 3, create_token_bucket, destroy, operate},
-    {"sliding window counter", 4, create_sliding_window, destroy, operate},
+    {"fixed window", 1, create_fixed_window, destroy, operate, NULL},
+    {"sliding log", 2, create_sliding_log, destroy, operate, NULL},
+    {"token bucket", 3, create_token_bucket, destroy, operate, NULL},
+    {"sliding window counter", 4, create_sliding_window, destroy, operate,
+     NULL},
 };
 
 const kata_t kata_rate_limiter = {

@@ -40,8 +40,8 @@ static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   return 0;
 }
 
-static const kata_workload_t stalling_workload = {"stalling", 1, create,
-                                                  destroy, operate};
+static const kata_workload_t stalling_workload = {"stalling", 1,       create,
+                                                  destroy,    operate, NULL};
 
 /* Runs one subject for one second, stalling 200 ms at 0.4 s, and returns
  * its p99 in ns. */
