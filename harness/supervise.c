@@ -115,7 +115,10 @@ int supervise_run(int (*serve)(void *arg), void *arg, const char *what,
     char doing[sizeof note->doing] = "";
     int status = wait_child(pid, &hung, doing, sizeof doing);
     child = 0;
-    if (stopping || (WIFEXITED(status) && !hung))
+    /* An exit in the middle of a request is the served code's doing too:
+     * exit() in the learner's file, or a sanitizer's report. */
+    int mid_request = __atomic_load_n(&note->since_ns, __ATOMIC_ACQUIRE) != 0;
+    if (stopping || (WIFEXITED(status) && !hung && !mid_request))
       return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
     if (!hung)
       snprintf(doing, sizeof doing, "%s", note->doing);
@@ -124,6 +127,12 @@ int supervise_run(int (*serve)(void *arg), void *arg, const char *what,
               "sdkata serve: %s did not answer %s within %d s (an endless "
               "loop, or a lock never released?); stopped it",
               what, doing, SUPERVISE_HANG_MS / 1000);
+    else if (WIFEXITED(status))
+      fprintf(stderr,
+              "sdkata serve: %s ended with exit status %d (exit() in the "
+              "served code, or a sanitizer's report above) while answering "
+              "%s",
+              what, WEXITSTATUS(status), doing);
     else
       fprintf(stderr, "sdkata serve: %s crashed with signal %d (%s)%s%s", what,
               WTERMSIG(status), strsignal(WTERMSIG(status)),

@@ -12,11 +12,11 @@
 /* Runs serve(arg) in a child process until it returns, and returns what it
  * returned (its exit status). SIGINT and SIGTERM sent to this process are
  * passed on to the child, which is expected to stop cleanly. When the
- * child dies of a signal, or spends more than SUPERVISE_HANG_MS on one
- * request, a sentence on stderr names the signal (or the hang), what
- * (e.g. "impl solution") and the request, and a new child is started, with
- * *port set to the port the last one bound (so clients can reconnect).
- * Gives up, returning 1, after 5 such ends within 10 s. */
+ * child dies of a signal, exits in the middle of a request, or spends more than
+ * SUPERVISE_HANG_MS on one request, a sentence on stderr names the signal (or
+ * the hang), what (e.g. "impl solution") and the request, and a new child is
+ * started, with *port set to the port the last one bound (so clients can
+ * reconnect). Gives up, returning 1, after 5 such ends within 10 s. */
 int supervise_run(int (*serve)(void *arg), void *arg, const char *what,
                   int *port);
 

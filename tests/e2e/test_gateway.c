@@ -573,21 +573,21 @@ static void assert_contained(const char *fixture, const char *words) {
             "closed without an answer; got %s",
             words, rc == 0 ? "an answer" : "a timeout");
   client_close(&client);
-  const char *said = server_says(words, "GET /");
-  cr_assert(strstr(said, words) && strstr(said, "GET /"),
-            "expected the server to say that impl %s %s, naming GET /; it "
-            "said:\n%s",
-            fixture, words, said);
+  const char *said = server_says(words, words);
+  cr_assert(strstr(said, words) != NULL,
+            "expected the server to say that impl %s %s; it said:\n%s", fixture,
+            words, said);
   assert_serving_again(words);
   assert_stops_on_sigterm();
 }
 
 Test(serve, a_crash_is_named_and_the_server_comes_back, .fini = stop_server,
      .timeout = 120) {
-  assert_contained("crash", "crashed with signal 11");
+  /* A signal in the plain build, a sanitizer's exit in the other. */
+  assert_contained("crash", "while answering GET /");
 }
 
 Test(serve, a_hang_is_named_and_the_server_comes_back, .fini = stop_server,
      .timeout = 120) {
-  assert_contained("hang", "did not answer");
+  assert_contained("hang", "did not answer GET /");
 }
