@@ -77,7 +77,8 @@ check: build
 # mode=redis: stage 7's reference against redis-benchmark running the same
 # script (bench/redis_compare.sh; about 40 s). mode=resp: the LRU cache
 # served over RESP against redis-server, under redis-benchmark
-# (bench/resp_compare.sh; about 30 s).
+# (bench/resp_compare.sh; about 30 s). kata=lru_cache adds the hit-ratio
+# table of bench/hit_ratio.c (about 30 s).
 bench: build
 ifeq ($(mode),redis)
 	@BUILD=$(BUILD) bench/redis_compare.sh
@@ -90,7 +91,16 @@ else
 	@$(SDKATA) bench $(kata) $(RUN_FLAGS)
 	@if [ -x $(BUILD)/bench/microbench ]; then \
 	  echo "microbenchmarks (google-benchmark):"; \
-	  $(BUILD)/bench/microbench --benchmark_min_time=0.2; fi
+	  $(BUILD)/bench/microbench --benchmark_min_time=0.2 \
+	    --benchmark_filter=$(if $(filter lru_cache,$(kata)),,-)lru_cache; fi
+ifeq ($(kata),lru_cache)
+	@# The hit-ratio table, with the learner's file when it compiles (the
+	@# check only builds it; the stub answers "not attempted").
+	@rm -f $(BUILD)/learner/lru_cache/solution.so
+	@-$(SDKATA) check lru_cache --no-load --stage 1 > /dev/null 2>&1
+	@so=$(BUILD)/learner/lru_cache/solution.so; $(BUILD)/bench/hit_ratio \
+	  $(if $(seed),--seed $(seed)) $$([ -f $$so ] && echo --plugin $$so)
+endif
 endif
 
 serve: build
