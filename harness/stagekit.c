@@ -252,3 +252,50 @@ ReportHook(PRE_ALL)(struct criterion_test_set *tests) {
   (void)tests;
   criterion_register_output_provider("sdkata", write_sdkata_report);
 }
+
+const char *stagekit_rc_text(int rc, const char *not_implemented) {
+  static char ring[8][64];
+  static unsigned next;
+  char *text = ring[next++ % 8];
+  const char *name = NULL;
+  switch (rc) {
+  case 0: return "0";
+  case -EINVAL: name = "-EINVAL"; break;
+  case -ENOMEM: name = "-ENOMEM"; break;
+  case -E2BIG: name = "-E2BIG"; break;
+  case -ENOSYS: name = not_implemented; break;
+  }
+  if (name != NULL)
+    snprintf(text, sizeof ring[0], "%d (%s)", rc, name);
+  else
+    snprintf(text, sizeof ring[0], "%d (%s)", rc, strerror(rc < 0 ? -rc : rc));
+  return text;
+}
+
+const char *stagekit_bytes_text(const void *bytes, size_t len) {
+  static char ring[8][256];
+  static unsigned next;
+  char *text = ring[next++ % 8];
+  const unsigned char *data = bytes;
+  size_t used = 0, shown = len > 40 ? 40 : len;
+  text[used++] = '"';
+  for (size_t i = 0; i < shown; i++) {
+    unsigned char c = data[i];
+    if (c == '"' || c == '\\')
+      used += (size_t)sprintf(text + used, "\\%c", c);
+    else if (c >= 0x20 && c < 0x7f)
+      text[used++] = (char)c;
+    else
+      used += (size_t)sprintf(text + used, "\\x%02x", c);
+  }
+  text[used] = '\0';
+  if (len > shown)
+    snprintf(text + used, sizeof ring[0] - used, "...\" (%zu bytes)", len);
+  else if (bytes == NULL)
+    snprintf(text + used, sizeof ring[0] - used, "\" (NULL, length 0)");
+  else if (len == 0)
+    snprintf(text + used, sizeof ring[0] - used, "\" (empty)");
+  else
+    snprintf(text + used, sizeof ring[0] - used, "\"");
+  return text;
+}

@@ -39,4 +39,15 @@ void stagekit_step(const char *format, ...)
 void stagekit_fact(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* A return code for messages: "-22 (-EINVAL)", with not_implemented
+ * naming -ENOSYS (the kata's "RL_ENOTIMPL"), other codes in strerror's
+ * words. Returns one of a ring of static buffers, so that a message can
+ * hold several; not thread-safe. */
+const char *stagekit_rc_text(int rc, const char *not_implemented);
+
+/* Bytes as a message shows them: quoted, \xNN for bytes that are not
+ * printable, at most 40 bytes then "..." and the length; "(NULL, length 0)"
+ * and "(empty)" said. A ring of static buffers, as stagekit_rc_text. */
+const char *stagekit_bytes_text(const void *bytes, size_t len);
+
 #endif /* SDKATA_STAGEKIT_H */

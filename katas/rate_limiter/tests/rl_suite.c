@@ -34,49 +34,11 @@ void rls_rng(rng_t *rng, uint64_t salt) {
 }
 
 const char *rls_rc_text(int rc) {
-  static char ring[8][64];
-  static unsigned next;
-  char *text = ring[next++ % 8];
-  const char *name = NULL;
-  switch (rc) {
-  case 0: return "0";
-  case -EINVAL: name = "-EINVAL"; break;
-  case -ENOMEM: name = "-ENOMEM"; break;
-  case -ENOSYS: name = "RL_ENOTIMPL"; break;
-  }
-  if (name != NULL)
-    snprintf(text, sizeof ring[0], "%d (%s)", rc, name);
-  else
-    snprintf(text, sizeof ring[0], "%d (%s)", rc, strerror(rc < 0 ? -rc : rc));
-  return text;
+  return stagekit_rc_text(rc, "RL_ENOTIMPL");
 }
 
 const char *rls_key_text(const void *bytes, size_t len) {
-  static char ring[8][256];
-  static unsigned next;
-  char *text = ring[next++ % 8];
-  const unsigned char *key = bytes;
-  size_t used = 0, shown = len > 40 ? 40 : len;
-  text[used++] = '"';
-  for (size_t i = 0; i < shown; i++) {
-    unsigned char c = key[i];
-    if (c == '"' || c == '\\')
-      used += (size_t)sprintf(text + used, "\\%c", c);
-    else if (c >= 0x20 && c < 0x7f)
-      text[used++] = (char)c;
-    else
-      used += (size_t)sprintf(text + used, "\\x%02x", c);
-  }
-  text[used] = '\0';
-  if (len > shown)
-    snprintf(text + used, sizeof ring[0] - used, "…\" (%zu bytes)", len);
-  else if (bytes == NULL)
-    snprintf(text + used, sizeof ring[0] - used, "\" (NULL, length 0)");
-  else if (len == 0)
-    snprintf(text + used, sizeof ring[0] - used, "\" (length 0)");
-  else
-    snprintf(text + used, sizeof ring[0] - used, "\"");
-  return text;
+  return stagekit_bytes_text(bytes, len);
 }
 
 void rls_open(rls_limiter_t *limiter, rl_algorithm_t algorithm, uint64_t limit,
