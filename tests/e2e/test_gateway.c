@@ -5,7 +5,6 @@
  * baseline, and a learner's .c file. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "serve_child.h"
 
 /* The most any one answer, or the server's start, may take. */
 #define WAIT_MS 20000
@@ -34,9 +34,7 @@
 #define PER_THREAD 6
 #define PIPELINED 20
 
-static pid_t server_pid = -1;
-static int server_stdout = -1;
-static int server_port;
+static serve_child_t server = {-1, -1, 0};
 
 static uint64_t now_ms(void) {
   struct timespec now;
@@ -46,77 +44,15 @@ static uint64_t now_ms(void) {
 
 /* Kills the server if a test left it running (a failed assertion). */
 static void stop_server(void) {
-  if (server_pid > 0) {
-    kill(server_pid, SIGKILL);
-    waitpid(server_pid, NULL, 0);
-    server_pid = -1;
-  }
-  if (server_stdout >= 0) {
-    close(server_stdout);
-    server_stdout = -1;
-  }
+  serve_child_kill(&server);
 }
 
-/* Starts sdkata serve with impl on a free port and learns the port from
- * its "listening on" line. */
+/* Starts sdkata serve with impl on a free port. */
 static void start_server(const char *impl) {
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
-  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-  char *argv[] = {SDKATA_BUILD_DIR "/sdkata",
-                  "serve",
-                  "rate_limiter",
-                  "--impl",
-                  (char *)impl,
-                  "--port",
-                  "0",
-                  "--limit",
-                  "3",
-                  "--window",
-                  WINDOW_SECONDS,
-                  NULL};
-  server_pid = fork();
-  cr_assert_geq(server_pid, 0, "fork: %s", strerror(errno));
-  if (server_pid == 0) {
-    /* Dies with this test process, whatever ends it. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  server_stdout = fds[0];
-  char line[512];
-  size_t len = 0;
-  uint64_t deadline = now_ms() + WAIT_MS;
-  while (memchr(line, '\n', len) == NULL && len < sizeof line - 1) {
-    uint64_t now = now_ms();
-    cr_assert_lt(now, deadline,
-                 "expected a \"listening on\" line from sdkata serve "
-                 "within %d ms; got \"%.*s\"",
-                 WAIT_MS, (int)len, line);
-    struct pollfd p = {server_stdout, POLLIN, 0};
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      continue;
-    ssize_t n = read(server_stdout, line + len, sizeof line - 1 - len);
-    cr_assert_gt(n, 0,
-                 "expected a \"listening on\" line; sdkata serve closed its "
-                 "output after \"%.*s\"",
-                 (int)len, line);
-    len += (size_t)n;
-  }
-  line[len] = '\0';
-  const char *url = strstr(line, "listening on http://127.0.0.1:");
-  cr_assert_not_null(url,
-                     "expected \"listening on http://127.0.0.1:PORT\"; "
-                     "got \"%s\"",
-                     line);
-  server_port = atoi(url + strlen("listening on http://127.0.0.1:"));
-  cr_assert_gt(server_port, 0, "expected a port in \"%s\"", line);
-  cr_assert(strstr(line, "(impl ") != NULL && strstr(line, "Ctrl-C") != NULL,
-            "expected the impl and how to stop in \"%s\"", line);
+  const char *const args[] = {
+      "rate_limiter", "--impl", impl,       "--port",       "0",
+      "--limit",      "3",      "--window", WINDOW_SECONDS, NULL};
+  serve_child_start(&server, args, "http", WAIT_MS);
 }
 
 /* A connection to the server with what it has sent and not yet parsed. */
@@ -142,7 +78,7 @@ static int client_open(client_t *client) {
   if (client->fd < 0)
     return -1;
   struct sockaddr_in addr = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)server_port),
+                             .sin_port = htons((uint16_t)server.port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   return connect(client->fd, (struct sockaddr *)&addr, sizeof addr);
 }
@@ -303,7 +239,7 @@ static void assert_limited(const response_t *response, const char *what) {
  * both ways of naming one, the 400 without one, and /healthz. */
 static void assert_core(void) {
   client_t client;
-  cr_assert_eq(client_open(&client), 0, "connect to port %d: %s", server_port,
+  cr_assert_eq(client_open(&client), 0, "connect to port %d: %s", server.port,
                strerror(errno));
   for (long i = 0; i < LIMIT; i++) {
     char what[64];
@@ -336,19 +272,19 @@ static void assert_core(void) {
 
 /* SIGTERM: the server stops and exits 0 within 2 s. */
 static void assert_stops_on_sigterm(void) {
-  cr_assert_eq(kill(server_pid, SIGTERM), 0, "kill: %s", strerror(errno));
+  cr_assert_eq(kill(server.pid, SIGTERM), 0, "kill: %s", strerror(errno));
   uint64_t deadline = now_ms() + 2000;
   int status = 0;
   pid_t done = 0;
-  while ((done = waitpid(server_pid, &status, WNOHANG)) == 0 &&
+  while ((done = waitpid(server.pid, &status, WNOHANG)) == 0 &&
          now_ms() < deadline) {
     struct timespec tick = {0, 10000000};
     nanosleep(&tick, NULL);
   }
-  cr_assert_eq(done, server_pid,
+  cr_assert_eq(done, server.pid,
                "after SIGTERM: expected sdkata serve to exit within 2 s; it "
                "is still running");
-  server_pid = -1;
+  server.pid = -1;
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
             "after SIGTERM: expected exit status 0; got %s %d",
             WIFEXITED(status) ? "exit status" : "signal",
@@ -518,10 +454,10 @@ static const char *server_says(const char *first, const char *second) {
   uint64_t deadline = now_ms() + WAIT_MS;
   while (!(strstr(seen, first) && strstr(seen, second)) &&
          len < sizeof seen - 1 && now_ms() < deadline) {
-    struct pollfd p = {server_stdout, POLLIN, 0};
+    struct pollfd p = {server.output, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0)
       continue;
-    ssize_t n = read(server_stdout, seen + len, sizeof seen - 1 - len);
+    ssize_t n = read(server.output, seen + len, sizeof seen - 1 - len);
     if (n <= 0)
       break;
     len += (size_t)n;

@@ -5,7 +5,6 @@
  * redis-cli and redis-benchmark as a person would run them. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,19 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "serve_child.h"
+
 /* The most the server's start, or any one answer, may take. */
 #define WAIT_MS 20000
 #define PIPELINED 1000
 
-static pid_t server_pid = -1;
-static int server_stdout = -1;
-static int server_port;
+static serve_child_t server = {-1, -1, 0};
 
 static uint64_t now_ms(void) {
   struct timespec now;
@@ -42,76 +40,23 @@ static void sleep_ms(long ms) {
 
 /* Kills the server if a test left it running (a failed assertion). */
 static void stop_server(void) {
-  if (server_pid > 0) {
-    kill(server_pid, SIGKILL);
-    waitpid(server_pid, NULL, 0);
-    server_pid = -1;
-  }
-  if (server_stdout >= 0) {
-    close(server_stdout);
-    server_stdout = -1;
-  }
+  serve_child_kill(&server);
 }
 
-/* Starts sdkata serve lru_cache with the reference on a free port and
- * learns the port from its "listening on" line. */
+/* Starts sdkata serve lru_cache with the reference on a free port. */
 static void start_server(void) {
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
-  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-  char *argv[] = {SDKATA_BUILD_DIR "/sdkata",
-                  "serve",
-                  "lru_cache",
-                  "--impl",
-                  "reference",
-                  "--port",
-                  "0",
-                  NULL};
-  server_pid = fork();
-  cr_assert_geq(server_pid, 0, "fork: %s", strerror(errno));
-  if (server_pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(fds[1], STDOUT_FILENO);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  server_stdout = fds[0];
-  char line[512];
-  size_t len = 0;
-  uint64_t deadline = now_ms() + WAIT_MS;
-  while (memchr(line, '\n', len) == NULL && len < sizeof line - 1) {
-    uint64_t now = now_ms();
-    cr_assert_lt(now, deadline,
-                 "expected a \"listening on\" line from sdkata serve "
-                 "lru_cache within %d ms; got \"%.*s\"",
-                 WAIT_MS, (int)len, line);
-    struct pollfd p = {server_stdout, POLLIN, 0};
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      continue;
-    ssize_t n = read(server_stdout, line + len, sizeof line - 1 - len);
-    cr_assert_gt(n, 0,
-                 "expected a \"listening on\" line; sdkata serve closed its "
-                 "output after \"%.*s\"",
-                 (int)len, line);
-    len += (size_t)n;
-  }
-  line[len] = '\0';
-  static const char prefix[] = "listening on redis://127.0.0.1:";
-  const char *url = strstr(line, prefix);
-  cr_assert_not_null(url, "expected \"%sPORT\"; got \"%s\"", prefix, line);
-  server_port = atoi(url + strlen(prefix));
-  cr_assert_gt(server_port, 0, "expected a port in \"%s\"", line);
+  const char *const args[] = {"lru_cache", "--impl", "reference",
+                              "--port",    "0",      NULL};
+  serve_child_start(&server, args, "redis", WAIT_MS);
 }
 
 TestSuite(resp_e2e, .init = start_server, .fini = stop_server, .timeout = 60);
 
 static redisContext *connect_hiredis(void) {
   struct timeval timeout = {WAIT_MS / 1000, 0};
-  redisContext *c = redisConnectWithTimeout("127.0.0.1", server_port, timeout);
+  redisContext *c = redisConnectWithTimeout("127.0.0.1", server.port, timeout);
   cr_assert(c && !c->err, "hiredis could not connect to port %d: %s",
-            server_port, c ? c->errstr : "no context");
+            server.port, c ? c->errstr : "no context");
   redisSetTimeout(c, timeout);
   return c;
 }
@@ -142,7 +87,7 @@ static int connect_raw(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
   struct sockaddr_in addr = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)server_port),
+                             .sin_port = htons((uint16_t)server.port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0,
                "connect: %s", strerror(errno));
@@ -388,13 +333,13 @@ Test(resp_e2e, silent_client_mid_command_blocks_no_one) {
 }
 
 Test(resp_e2e, redis_cli_sets_and_gets) {
-  const char *out = run("timeout 20 redis-cli -p %d set a 1", server_port);
+  const char *out = run("timeout 20 redis-cli -p %d set a 1", server.port);
   cr_assert_str_eq(out, "OK\n", "redis-cli set a 1");
-  out = run("timeout 20 redis-cli -p %d get a", server_port);
+  out = run("timeout 20 redis-cli -p %d get a", server.port);
   cr_assert_str_eq(out, "1\n", "redis-cli get a");
   out = run("printf 'set greeting \"hello world\"\\nget greeting\\n"
             "ttl greeting\\n' | timeout 20 redis-cli -p %d",
-            server_port);
+            server.port);
   cr_assert_str_eq(out, "OK\nhello world\n-1\n",
                    "commands typed into redis-cli's standard input");
 }
@@ -402,24 +347,24 @@ Test(resp_e2e, redis_cli_sets_and_gets) {
 Test(resp_e2e, redis_benchmark_runs_to_the_end, .timeout = 120) {
   const char *out = run("timeout 100 redis-benchmark -p %d -t get,set "
                         "-n 2000 -q 2>&1",
-                        server_port);
+                        server.port);
   cr_assert(strstr(out, "SET: ") && strstr(out, "GET: ") &&
                 !strstr(out, "rror") && !strstr(out, "WARNING"),
             "redis-benchmark -t get,set -n 2000 -q printed \"%s\"", out);
 }
 
 Test(resp_e2e, sigterm_stops_the_server_cleanly) {
-  cr_assert_eq(kill(server_pid, SIGTERM), 0);
+  cr_assert_eq(kill(server.pid, SIGTERM), 0);
   int status = 0;
   uint64_t deadline = now_ms() + WAIT_MS;
   pid_t done = 0;
   while (done == 0 && now_ms() < deadline) {
-    done = waitpid(server_pid, &status, WNOHANG);
+    done = waitpid(server.pid, &status, WNOHANG);
     if (done == 0)
       sleep_ms(10);
   }
-  cr_assert_eq(done, server_pid, "sdkata serve did not stop on SIGTERM");
-  server_pid = -1;
+  cr_assert_eq(done, server.pid, "sdkata serve did not stop on SIGTERM");
+  server.pid = -1;
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
             "sdkata serve stopped by SIGTERM: expected exit 0, got status "
             "0x%x",
