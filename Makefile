@@ -7,7 +7,8 @@
 #        [mode=redis: the Redis-backed limiter against redis-benchmark]
 #        [mode=resp: kata=lru_cache served, against redis-server]
 #   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
-#   make kata=lru_cache serve      over RESP on 127.0.0.1:6380 [impl= port=]
+#   make kata=lru_cache serve      over RESP on 127.0.0.1:6380 [impl= port=
+#        max_entries= max_bytes= policy=lru|own]
 #   make kata=rate_limiter serve-check  the served gateway's tests, over real
 #        sockets, against solution.c (or impl=FILE.c)
 #   make list | test | deps | clean | format | format-check
@@ -26,6 +27,9 @@ dist ?=
 rate ?=
 port ?=
 mode ?=
+max_entries ?=
+max_bytes ?=
+policy ?=
 
 ifeq ($(sanitize),1)
 BUILD := build/sanitize
@@ -105,7 +109,10 @@ endif
 
 serve: build
 	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \
-	  $(if $(port),--port $(port))
+	  $(if $(port),--port $(port)) \
+	  $(if $(max_entries),--max-entries $(max_entries)) \
+	  $(if $(max_bytes),--max-bytes $(max_bytes)) \
+	  $(if $(policy),--policy $(policy))
 
 # The gateway's end-to-end tests against the learner's file: status codes,
 # RateLimit fields, bad requests, pipelining, concurrent clients.
