@@ -115,8 +115,9 @@ typedef struct footprint {
 
 /* Sixteen rounds on one cache of max_entries N: put N keys of
  * 100..300-byte values, overwrite each longer then shorter, delete half,
- * put N new keys (which evict), delete every key the round put. No assertion runs in
- * between, since Criterion may allocate for one. Returns the first error. */
+ * put N new keys (which evict), delete every key the round put. No assertion
+ * runs in between, since Criterion may allocate for one. Returns the first
+ * error. */
 static int leak_rounds(lc_policy_t policy, footprint_t *bytes) {
   enum { N = 2000 };
   const lcs_api_t *api = lcs_api();
