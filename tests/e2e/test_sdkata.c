@@ -174,29 +174,40 @@ Test(build, any_c_file_that_implements_the_header_can_be_checked,
   free_run(&run);
 }
 
-Test(stub, the_shipped_stub_shows_every_stage_not_attempted, .timeout = 300) {
-  /* The shipped stub, from git: solution.c itself is the learner's to
-   * change, so this test must not depend on it. */
+/* The shipped stub of kata, from git (solution.c itself is the learner's
+ * to change, so the test must not depend on it): every one of its
+ * stage_count stages is "not attempted", and the run points to the
+ * README. */
+static void assert_stub_not_attempted(const char *kata, int stage_count) {
   char stub_path[512], command[1024];
-  snprintf(stub_path, sizeof stub_path, "%s/runs/shipped_stub.c",
-           SDKATA_BUILD_DIR);
+  snprintf(stub_path, sizeof stub_path, "%s/runs/shipped_stub_%s.c",
+           SDKATA_BUILD_DIR, kata);
   snprintf(command, sizeof command,
-           "git -C '%s' show HEAD:katas/rate_limiter/solution.c > '%s' "
-           "2>/dev/null",
-           SDKATA_SOURCE_DIR, stub_path);
+           "git -C '%s' show HEAD:katas/%s/solution.c > '%s' 2>/dev/null",
+           SDKATA_SOURCE_DIR, kata, stub_path);
   if (system(command) != 0)
     cr_skip_test("not a git checkout: the shipped stub cannot be read");
-  const char *args[] = {"check", "rate_limiter", "--impl", stub_path, NULL};
+  const char *args[] = {"check", kata, "--impl", stub_path, NULL};
   sdkata_run_t run = run_sdkata("stub", args);
-  for (int stage = 1; stage <= 7; stage++)
+  for (int stage = 1; stage <= stage_count; stage++)
     cr_assert_str_eq(status_of(&run, stage), "not attempted",
-                     "stage %d of the stub; output:\n%s", stage, run.output);
+                     "%s: stage %d of the stub; output:\n%s", kata, stage,
+                     run.output);
   cr_assert(strstr(run.output, "README.md") != NULL,
             "the stub's run should point to the README; output:\n%s",
             run.output);
   cr_assert_eq(run.exit.exit_status, 1, "exit status %lld, expected 1",
                (long long)run.exit.exit_status);
   free_run(&run);
+}
+
+Test(stub, the_rate_limiter_stub_shows_every_stage_not_attempted,
+     .timeout = 300) {
+  assert_stub_not_attempted("rate_limiter", 7);
+}
+
+Test(stub, the_lru_cache_stub_shows_every_stage_not_attempted, .timeout = 300) {
+  assert_stub_not_attempted("lru_cache", 6);
 }
 
 Test(load, the_reference_is_measured_beside_the_naive_baseline,
