@@ -6,7 +6,9 @@
 #        [mode=http: the HTTP gateway against nginx, httpload against wrk]
 #        [mode=redis: the Redis-backed limiter against redis-benchmark]
 #        [mode=resp: kata=lru_cache served, against redis-server]
-#   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=]
+#   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=
+#        algorithm= limit= window=; algorithm=redis: redis=HOST:PORT
+#        fail_open=0|1]
 #   make kata=lru_cache serve      over RESP on 127.0.0.1:6380 [impl= port=
 #        max_entries= max_bytes= policy=lru|own]
 #   make kata=rate_limiter serve-check  the served gateway's tests, over real
@@ -27,6 +29,11 @@ dist ?=
 rate ?=
 port ?=
 mode ?=
+algorithm ?=
+limit ?=
+window ?=
+redis ?=
+fail_open ?=
 max_entries ?=
 max_bytes ?=
 policy ?=
@@ -110,6 +117,10 @@ endif
 serve: build
 	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \
 	  $(if $(port),--port $(port)) \
+	  $(if $(algorithm),--algorithm $(algorithm)) \
+	  $(if $(limit),--limit $(limit)) $(if $(window),--window $(window)) \
+	  $(if $(redis),--redis $(redis)) \
+	  $(if $(fail_open),--fail-open $(fail_open)) \
 	  $(if $(max_entries),--max-entries $(max_entries)) \
 	  $(if $(max_bytes),--max-bytes $(max_bytes)) \
 	  $(if $(policy),--policy $(policy))

@@ -45,6 +45,7 @@ static void usage(FILE *out) {
           "HTTP,\n"
           "                6380 for RESP; 0 picks a free one)\n"
           "  --algorithm NAME --limit N --window SECONDS      (rate_limiter)\n"
+          "  --algorithm redis [--redis HOST:PORT] [--fail-open 0|1]\n"
           "  --max-entries N --max-bytes N --policy lru|own   (lru_cache)\n"
           "                serve: passed on to the kata as name=value "
           "(defaults: its own)\n"
@@ -127,6 +128,8 @@ int main(int argc, char **argv) {
       {"algorithm", required_argument, NULL, OPT_SERVE_OPTION},
       {"limit", required_argument, NULL, OPT_SERVE_OPTION},
       {"window", required_argument, NULL, OPT_SERVE_OPTION},
+      {"redis", required_argument, NULL, OPT_SERVE_OPTION},
+      {"fail-open", required_argument, NULL, OPT_SERVE_OPTION},
       {"max-entries", required_argument, NULL, OPT_SERVE_OPTION},
       {"max-bytes", required_argument, NULL, OPT_SERVE_OPTION},
       {"policy", required_argument, NULL, OPT_SERVE_OPTION},

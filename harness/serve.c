@@ -49,16 +49,16 @@ static void serve_handle_resp(const resp_command_t *command,
 }
 
 /* Opens the first plug-in of set whose serve_open accepts options, into
- * *plugin and *state; *index says which. Returns 0 or the last error
- * (-EINVAL stops at once: every plug-in would reject the same options). */
+ * *plugin and *state; *index says which. Returns 0, -ENOSYS when none
+ * implements what options ask for, or the first other error (a plug-in
+ * that implements it but failed, or options every one would reject). */
 static int open_first_servable(const kata_t *kata, const impl_set_t *set,
                                const char *options, plugin_t *plugin,
                                void **state, size_t *index) {
   int rc = -ENOSYS;
-  for (size_t i = 0; i < set->count && rc != 0 && rc != -EINVAL; i++) {
+  for (size_t i = 0; i < set->count && rc == -ENOSYS; i++) {
     const char *why;
-    rc = plugin_open(plugin, set->paths[i], set->name, &why);
-    if (rc != 0) {
+    if (plugin_open(plugin, set->paths[i], set->name, &why) != 0) {
       fprintf(stderr, "sdkata serve: could not load %s: %s\n", set->paths[i],
               why);
       continue;

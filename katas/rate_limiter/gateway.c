@@ -1,6 +1,7 @@
 /* gateway.c - the rate limiter served over HTTP (sdkata serve): one limiter
- * from a plug-in, one decision per request, answered with the RateLimit
- * fields of draft-ietf-httpapi-ratelimit-headers-11. */
+ * from a plug-in, in-process or on Redis (stage 7), one decision per
+ * request, answered with the RateLimit fields of
+ * draft-ietf-httpapi-ratelimit-headers-11. */
 #include "gateway.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "rate_limiter.h"
+#include "redis_server.h"
 
 #define DEFAULT_LIMIT 10
 #define NS_PER_SECOND 1000000000ULL
@@ -21,12 +23,28 @@
 /* The quota policy's name in both fields; this server has one policy. */
 #define POLICY "\"default\""
 
+/* What the options ask for beyond rl_config_t: the limiter on Redis. */
+typedef struct redis_options {
+  int wanted;     /* algorithm=redis */
+  char host[256]; /* redis=HOST:PORT; "" starts a redis-server of our own */
+  int port;
+  int fail_open; /* fail_open=1 */
+} redis_options_t;
+
 typedef struct gateway {
   int (*create)(const rl_config_t *, rl_t **);
   void (*destroy)(rl_t *);
   int (*check)(rl_t *, const void *, size_t, uint64_t, rl_decision_t *);
   rl_t *limiter;
   rl_config_t config;
+  /* Stage 7: the shared limiter, when algorithm=redis. */
+  int (*redis_create)(const rl_redis_config_t *, rl_redis_t **);
+  void (*redis_destroy)(rl_redis_t *);
+  int (*redis_check)(rl_redis_t *, const void *, size_t, uint64_t,
+                     rl_decision_t *);
+  rl_redis_t *redis;
+  redis_options_t redis_options;
+  redis_server_t *own_redis; /* the redis-server this gateway started */
   char policy[96]; /* the RateLimit-Policy value, the same on every answer */
 } gateway_t;
 
@@ -72,14 +90,45 @@ static int parse_seconds(const char *text, const char *end, uint64_t *ns) {
   return 0;
 }
 
-/* Applies one "name=value" word of options to config. */
-static int apply_option(rl_config_t *config, const char *word,
-                        const char *end) {
+/* Parses "HOST:PORT" into redis. Returns 0 or -EINVAL. */
+static int parse_address(const char *text, const char *end,
+                         redis_options_t *redis) {
+  const char *colon = end;
+  while (colon > text && colon[-1] != ':')
+    colon--;
+  uint64_t port;
+  if (colon == text || (size_t)(colon - 1 - text) >= sizeof redis->host ||
+      parse_count(colon, end, &port) != 0 || port == 0 || port > 65535)
+    return -EINVAL;
+  snprintf(redis->host, sizeof redis->host, "%.*s", (int)(colon - 1 - text),
+           text);
+  redis->port = (int)port;
+  return 0;
+}
+
+/* Applies one "name=value" word of options to config and redis. */
+static int apply_option(rl_config_t *config, redis_options_t *redis,
+                        const char *word, const char *end) {
   const char *equals = memchr(word, '=', (size_t)(end - word));
   if (equals == NULL)
     return -EINVAL;
   size_t name_len = (size_t)(equals - word);
   const char *value = equals + 1;
+  size_t value_len = (size_t)(end - value);
+  if (name_len == 9 && strncmp(word, "algorithm", 9) == 0 && value_len == 5 &&
+      strncmp(value, "redis", 5) == 0) {
+    redis->wanted = 1;
+    return 0;
+  }
+  if (name_len == 5 && strncmp(word, "redis", 5) == 0)
+    return parse_address(value, end, redis);
+  if (name_len == 9 &&
+      (strncmp(word, "fail_open", 9) == 0 ||
+       strncmp(word, "fail-open", 9) == 0) &&
+      value_len == 1 && (*value == '0' || *value == '1')) {
+    redis->fail_open = *value == '1';
+    return 0;
+  }
   if (name_len == 9 && strncmp(word, "algorithm", 9) == 0) {
     for (int a = 1; a <= ALGORITHM_COUNT; a++)
       if (strlen(algorithm_names[a]) == (size_t)(end - value) &&
@@ -96,9 +145,12 @@ static int apply_option(rl_config_t *config, const char *word,
   return -EINVAL;
 }
 
-/* Fills config from options; algorithm 0 means "not asked for". */
-static int parse_options(const char *options, rl_config_t *config) {
+/* Fills config and redis from options; algorithm 0 means "not asked
+ * for". */
+static int parse_options(const char *options, rl_config_t *config,
+                         redis_options_t *redis) {
   *config = (rl_config_t){0, DEFAULT_LIMIT, NS_PER_SECOND};
+  *redis = (redis_options_t){0};
   const char *word = options;
   while (*word != '\0') {
     if (*word == ' ') {
@@ -108,11 +160,13 @@ static int parse_options(const char *options, rl_config_t *config) {
     const char *end = strchr(word, ' ');
     if (end == NULL)
       end = word + strlen(word);
-    if (apply_option(config, word, end) != 0) {
+    if (apply_option(config, redis, word, end) != 0) {
       fprintf(stderr,
               "rate_limiter serve: cannot use \"%.*s\": the options are "
               "algorithm=fixed_window|sliding_log|token_bucket|"
-              "sliding_window, limit=N, window=SECONDS (e.g. 1 or 0.5)\n",
+              "sliding_window|redis, limit=N, window=SECONDS (e.g. 1 or "
+              "0.5), and with redis: redis=HOST:PORT (default: a "
+              "redis-server of its own), fail_open=0|1\n",
               (int)(end - word), word);
       return -EINVAL;
     }
@@ -153,20 +207,104 @@ static uint64_t ceil_seconds(uint64_t ns) {
   return ns / NS_PER_SECOND + (ns % NS_PER_SECOND != 0);
 }
 
+/* The time every decision is made at: CLOCK_MONOTONIC, which all gateways
+ * on one host share, as stage 7 needs one clock for every process. */
+static uint64_t monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * NS_PER_SECOND + (uint64_t)now.tv_nsec;
+}
+
+/* The in-process limiter. Returns 0, -ENOSYS, or rl_create's error. */
+static int open_local(gateway_t *gateway, const plugin_t *plugin) {
+  *(void **)&gateway->create = plugin_symbol(plugin, "rl_create");
+  *(void **)&gateway->destroy = plugin_symbol(plugin, "rl_destroy");
+  *(void **)&gateway->check = plugin_symbol(plugin, "rl_check");
+  if (gateway->create == NULL || gateway->destroy == NULL ||
+      gateway->check == NULL)
+    return -ENOSYS;
+  return create_limiter(gateway);
+}
+
+/* Starts a redis-server for this gateway alone and points the options at
+ * it. Returns 0 or redis_server_start's error (said on stderr). */
+static int start_own_redis(gateway_t *gateway) {
+  gateway->own_redis = calloc(1, sizeof *gateway->own_redis);
+  if (gateway->own_redis == NULL)
+    return -ENOMEM;
+  int rc = redis_server_start(gateway->own_redis);
+  if (rc != 0) {
+    fprintf(stderr, "rate_limiter serve: %s\n", gateway->own_redis->message);
+    free(gateway->own_redis);
+    gateway->own_redis = NULL;
+    return rc;
+  }
+  redis_options_t *redis = &gateway->redis_options;
+  snprintf(redis->host, sizeof redis->host, "127.0.0.1");
+  redis->port = redis_server_port(gateway->own_redis);
+  fprintf(stderr,
+          "rate_limiter serve: started redis-server on 127.0.0.1:%d for "
+          "this gateway; give other gateways redis=127.0.0.1:%d to share "
+          "its limits\n",
+          redis->port, redis->port);
+  return 0;
+}
+
+static void stop_own_redis(gateway_t *gateway) {
+  if (gateway->own_redis == NULL)
+    return;
+  redis_server_stop(gateway->own_redis);
+  free(gateway->own_redis);
+  gateway->own_redis = NULL;
+}
+
+/* Stage 7's limiter, on the Redis the options name or on one of its own.
+ * Returns 0, -ENOSYS when the plug-in has no rl_redis_create (or says not
+ * implemented), or another error (said on stderr). */
+static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
+  *(void **)&gateway->redis_create = plugin_symbol(plugin, "rl_redis_create");
+  *(void **)&gateway->redis_destroy = plugin_symbol(plugin, "rl_redis_destroy");
+  *(void **)&gateway->redis_check = plugin_symbol(plugin, "rl_redis_check");
+  if (gateway->redis_create == NULL || gateway->redis_destroy == NULL ||
+      gateway->redis_check == NULL)
+    return -ENOSYS;
+  if (monotonic_ns() > RL_REDIS_EXACT_MAX) {
+    fprintf(stderr, "rate_limiter serve: this machine's monotonic clock is "
+                    "past 2^53 ns (104 days of uptime), beyond what stage "
+                    "7's limiter takes\n");
+    return -ERANGE;
+  }
+  redis_options_t *redis = &gateway->redis_options;
+  int rc = redis->host[0] == '\0' ? start_own_redis(gateway) : 0;
+  if (rc != 0)
+    return rc;
+  rl_redis_config_t config = {redis->host, redis->port, gateway->config.limit,
+                              gateway->config.window_ns, redis->fail_open != 0};
+  rc = gateway->redis_create(&config, &gateway->redis);
+  if (rc == -EINVAL)
+    fprintf(stderr,
+            "rate_limiter serve: rl_redis_create refused limit %llu per "
+            "%llu ns (limit x window must stay within 2^53)\n",
+            (unsigned long long)config.limit,
+            (unsigned long long)config.window_ns);
+  else if (rc != 0 && rc != RL_ENOTIMPL)
+    fprintf(stderr,
+            "rate_limiter serve: rl_redis_create could not use "
+            "Redis at %s:%d: %s\n",
+            redis->host, redis->port, strerror(-rc));
+  if (rc != 0)
+    stop_own_redis(gateway);
+  return rc == RL_ENOTIMPL ? -ENOSYS : rc;
+}
+
 int gateway_open(const plugin_t *plugin, const char *options, void **state) {
   gateway_t *gateway = calloc(1, sizeof *gateway);
   if (gateway == NULL)
     return -ENOMEM;
-  *(void **)&gateway->create = plugin_symbol(plugin, "rl_create");
-  *(void **)&gateway->destroy = plugin_symbol(plugin, "rl_destroy");
-  *(void **)&gateway->check = plugin_symbol(plugin, "rl_check");
-  int rc = -ENOSYS;
-  if (gateway->create != NULL && gateway->destroy != NULL &&
-      gateway->check != NULL) {
-    rc = parse_options(options, &gateway->config);
-    if (rc == 0)
-      rc = create_limiter(gateway);
-  }
+  int rc = parse_options(options, &gateway->config, &gateway->redis_options);
+  if (rc == 0)
+    rc = gateway->redis_options.wanted ? open_redis(gateway, plugin)
+                                       : open_local(gateway, plugin);
   if (rc != 0) {
     free(gateway);
     return rc;
@@ -183,7 +321,12 @@ int gateway_open(const plugin_t *plugin, const char *options, void **state) {
 
 void gateway_close(void *state) {
   gateway_t *gateway = state;
-  gateway->destroy(gateway->limiter);
+  if (gateway->redis != NULL) {
+    gateway->redis_destroy(gateway->redis);
+    stop_own_redis(gateway);
+  } else {
+    gateway->destroy(gateway->limiter);
+  }
   free(gateway);
 }
 
@@ -286,12 +429,26 @@ void gateway_http(void *state, const http_request_t *req,
     answer_text(res, 400, "client id longer than 1024 bytes\n");
     return;
   }
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  uint64_t now_ns =
-      (uint64_t)now.tv_sec * NS_PER_SECOND + (uint64_t)now.tv_nsec;
   rl_decision_t decision;
-  int rc = gateway->check(gateway->limiter, key, key_len, now_ns, &decision);
+  int rc = gateway->redis != NULL
+               ? gateway->redis_check(gateway->redis, key, key_len,
+                                      monotonic_ns(), &decision)
+               : gateway->check(gateway->limiter, key, key_len, monotonic_ns(),
+                                &decision);
+  if (rc == -EIO && gateway->redis != NULL) {
+    /* Redis did not answer: the decision is what fail_open says. */
+    if (decision.allowed) {
+      answer_text(res, 200,
+                  "ok (rate limiting is unavailable: Redis did not answer; "
+                  "failing open)\n");
+    } else {
+      http_response_add_header(res, "Retry-After", "1");
+      answer_text(res, 503,
+                  "rate limiting is unavailable: Redis did not answer; "
+                  "failing closed\n");
+    }
+    return;
+  }
   if (rc != 0) {
     char text[128];
     snprintf(text, sizeof text, "rate limiter error: %s\n", strerror(-rc));

@@ -46,10 +46,17 @@ void serve_child_start(serve_child_t *child, const char *const args[],
   }
   close(fds[1]);
   child->output = fds[0];
-  char line[512];
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "listening on %s://127.0.0.1:", scheme);
+  char *line = child->said;
   size_t len = 0;
+  line[0] = '\0';
   uint64_t deadline = monotonic_ms() + (uint64_t)wait_ms;
-  while (memchr(line, '\n', len) == NULL && len < sizeof line - 1) {
+  /* Lines before the listening line (a kata's notes) are kept; reading
+   * stops at the newline after it. */
+  while (len < sizeof child->said - 1 &&
+         (strstr(line, prefix) == NULL ||
+          strchr(strstr(line, prefix), '\n') == NULL)) {
     uint64_t now = monotonic_ms();
     cr_assert_lt(now, deadline,
                  "expected a \"listening on\" line from sdkata serve "
@@ -58,16 +65,14 @@ void serve_child_start(serve_child_t *child, const char *const args[],
     struct pollfd p = {child->output, POLLIN, 0};
     if (poll(&p, 1, (int)(deadline - now)) <= 0)
       continue;
-    ssize_t n = read(child->output, line + len, sizeof line - 1 - len);
+    ssize_t n = read(child->output, line + len, sizeof child->said - 1 - len);
     cr_assert_gt(n, 0,
                  "expected a \"listening on\" line; sdkata serve closed its "
                  "output after \"%.*s\"",
                  (int)len, line);
     len += (size_t)n;
+    line[len] = '\0';
   }
-  line[len] = '\0';
-  char prefix[64];
-  snprintf(prefix, sizeof prefix, "listening on %s://127.0.0.1:", scheme);
   const char *url = strstr(line, prefix);
   cr_assert_not_null(url, "expected \"%sPORT\"; got \"%s\"", prefix, line);
   child->port = atoi(url + strlen(prefix));

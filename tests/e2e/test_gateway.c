@@ -34,7 +34,7 @@
 #define PER_THREAD 6
 #define PIPELINED 20
 
-static serve_child_t server = {-1, -1, 0};
+static serve_child_t server = {-1, -1, 0, ""};
 
 static uint64_t now_ms(void) {
   struct timespec now;
@@ -526,4 +526,66 @@ Test(serve, a_crash_is_named_and_the_server_comes_back, .fini = stop_server,
 Test(serve, a_hang_is_named_and_the_server_comes_back, .fini = stop_server,
      .timeout = 120) {
   assert_contained("hang", "did not answer GET /");
+}
+
+/* The status of one GET / for client id on the gateway at port. */
+static int status_on(int port, const char *id) {
+  int saved = server.port;
+  server.port = port;
+  client_t client;
+  int rc = client_open(&client);
+  server.port = saved;
+  cr_assert_eq(rc, 0, "connect to port %d: %s", port, strerror(errno));
+  response_t response = get(&client, "/", id);
+  client_close(&client);
+  return response.status;
+}
+
+static serve_child_t second = {-1, -1, 0, ""};
+
+static void stop_both(void) {
+  serve_child_kill(&second);
+  stop_server();
+}
+
+/* Stage 7 served: the first gateway starts a redis-server of its own, the
+ * second is pointed at it, and requests alternating between them share
+ * one limit; when the first stops (its Redis with it), the second fails
+ * closed with 503. */
+Test(serve, two_gateways_on_one_redis_share_one_limit, .fini = stop_both,
+     .timeout = 120) {
+  const char *const first_args[] = {
+      "rate_limiter", "--impl",  "redis_gcra", "--algorithm",
+      "redis",        "--limit", "3",          "--window",
+      "60",           "--port",  "0",          NULL};
+  serve_child_start(&server, first_args, "http", WAIT_MS);
+  const char *at = strstr(server.said, "redis=127.0.0.1:");
+  cr_assert_not_null(at,
+                     "expected the first gateway to say where its Redis "
+                     "listens (redis=127.0.0.1:PORT); it said:\n%s",
+                     server.said);
+  char address[64];
+  snprintf(address, sizeof address, "127.0.0.1:%d",
+           atoi(at + strlen("redis=127.0.0.1:")));
+  const char *const second_args[] = {
+      "rate_limiter", "--impl", "redis_gcra", "--algorithm", "redis",
+      "--limit",      "3",      "--window",   "60",          "--redis",
+      address,        "--port", "0",          NULL};
+  serve_child_start(&second, second_args, "http", WAIT_MS);
+  int allowed = 0;
+  for (int i = 0; i < 8; i++) {
+    int status = status_on(i % 2 ? second.port : server.port, "shared");
+    cr_assert(status == 200 || status == 429,
+              "request %d: expected 200 or 429; got %d", i + 1, status);
+    allowed += status == 200;
+  }
+  cr_assert_eq(allowed, 3,
+               "8 requests for one client alternating between two gateways "
+               "on one Redis, limit 3 per 60 s: expected exactly 3 allowed "
+               "in all; got %d",
+               allowed);
+  assert_stops_on_sigterm(); /* the first, and the Redis it started */
+  cr_assert_eq(status_on(second.port, "after"), 503,
+               "with its Redis gone, the second gateway (fail_open 0) should "
+               "fail closed with 503");
 }

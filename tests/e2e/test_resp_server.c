@@ -25,7 +25,7 @@
 #define WAIT_MS 20000
 #define PIPELINED 1000
 
-static serve_child_t server = {-1, -1, 0};
+static serve_child_t server = {-1, -1, 0, ""};
 
 static uint64_t now_ms(void) {
   struct timespec now;
