@@ -11,6 +11,9 @@
 /* --port was not given: serve uses the kata's port, httpload 8080. */
 #define COMMAND_PORT_UNSET (-2)
 #define COMMAND_DEFAULT_PORT 8080
+/* --keys was not given: the kata's check_keys for check, else 1 M. */
+#define COMMAND_KEYS_UNSET UINT64_MAX
+#define COMMAND_DEFAULT_KEYS 1000000
 
 typedef struct command_options {
   const char *command; /* "check", "bench", ... as typed */

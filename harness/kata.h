@@ -54,6 +54,10 @@ typedef struct kata {
   size_t stage_count;
   const kata_workload_t *workloads;
   size_t workload_count;
+  /* Keys under load in `check` when none are given, so that the quick
+   * check stays quick (a naive baseline that scans fills them in seconds);
+   * 0: 1 M, as bench always uses. */
+  uint64_t check_keys;
   /* Builds the keys once before load: key_count keys. Returns 0 or error. */
   int (*prepare_keys)(uint64_t key_count);
   void (*release_keys)(void);

@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
       .threads = 2,
       .rounds = 3,
       .seconds = 1.0,
-      .key_count = 1000000,
+      .key_count = COMMAND_KEYS_UNSET,
       .distribution = "zipf",
       .workload = -1,
       .sanitize = SDKATA_SANITIZED,
@@ -196,8 +196,11 @@ int main(int argc, char **argv) {
     options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
   if (strcmp(command, "list") == 0)
     return command_list(&options);
-  if (strcmp(command, "httpload") == 0)
+  if (strcmp(command, "httpload") == 0) {
+    if (options.key_count == COMMAND_KEYS_UNSET)
+      options.key_count = COMMAND_DEFAULT_KEYS;
     return command_httpload(&options);
+  }
   if (optind >= argc) {
     fprintf(stderr, "sdkata %s: which kata? (sdkata list shows them)\n",
             command);
@@ -209,6 +212,11 @@ int main(int argc, char **argv) {
             argv[optind]);
     return 2;
   }
+  if (options.key_count == COMMAND_KEYS_UNSET)
+    options.key_count =
+        strcmp(command, "check") == 0 && options.kata->check_keys != 0
+            ? options.kata->check_keys
+            : COMMAND_DEFAULT_KEYS;
   if (options.threads == 0 || options.rounds == 0 || options.seconds <= 0 ||
       options.key_count == 0) {
     fprintf(stderr, "sdkata: threads, rounds, seconds and keys must be > 0\n");
