@@ -386,6 +386,20 @@ static int read_report(const char *report_path, const char *suite_wanted,
   return 0;
 }
 
+/* Starts every line of result's facts with "label: ". */
+static void label_facts(stage_result_t *result, const char *label) {
+  if (label == NULL || result->facts == NULL)
+    return;
+  char *labelled = NULL;
+  for (const char *line = result->facts; *line != '\0';) {
+    const char *end = strchrnul(line, '\n');
+    labelled = append(labelled, "%s: %.*s\n", label, (int)(end - line), line);
+    line = *end == '\n' ? end + 1 : end;
+  }
+  free(result->facts);
+  result->facts = labelled;
+}
+
 int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
                const char *plugin_path, stage_result_t *result) {
   memset(result, 0, sizeof *result);
@@ -449,6 +463,7 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
                        rc != 0 ? strerror(-rc) : "no tests", log_path));
     return rc != 0 ? rc : -EPROTO;
   }
+  label_facts(result, options->fact_label);
   if (result->failed > 0)
     result->status = STAGE_FAILED;
   else if (result->passed > 0)

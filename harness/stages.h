@@ -37,6 +37,9 @@ typedef struct stage_run_options {
   const char *work_dir; /* scratch directory for reports and notes */
   uint64_t seed;
   int sanitized; /* the runner and plug-in carry ASan/UBSan */
+  /* Starts each fact line ("sieve: ..."), when one run of a set of
+   * plug-ins reports beside the others; NULL: as the tests wrote them. */
+  const char *fact_label;
 } stage_run_options_t;
 
 /* Runs stage against the plug-in at plugin_path and fills *result (free it
