@@ -273,7 +273,8 @@ static void assert_core(void) {
 /* SIGTERM: the server stops and exits 0 within 2 s. */
 static void assert_stops_on_sigterm(void) {
   cr_assert_eq(kill(server.pid, SIGTERM), 0, "kill: %s", strerror(errno));
-  uint64_t deadline = now_ms() + 2000;
+  /* Generous: stopping may include stopping a redis-server it started. */
+  uint64_t deadline = now_ms() + 5000;
   int status = 0;
   pid_t done = 0;
   while ((done = waitpid(server.pid, &status, WNOHANG)) == 0 &&
@@ -282,7 +283,7 @@ static void assert_stops_on_sigterm(void) {
     nanosleep(&tick, NULL);
   }
   cr_assert_eq(done, server.pid,
-               "after SIGTERM: expected sdkata serve to exit within 2 s; it "
+               "after SIGTERM: expected sdkata serve to exit within 5 s; it "
                "is still running");
   server.pid = -1;
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
