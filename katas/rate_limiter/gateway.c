@@ -207,11 +207,13 @@ static uint64_t ceil_seconds(uint64_t ns) {
   return ns / NS_PER_SECOND + (ns % NS_PER_SECOND != 0);
 }
 
-/* The time every decision is made at: CLOCK_MONOTONIC, which all gateways
- * on one host share, as stage 7 needs one clock for every process. */
-static uint64_t monotonic_ns(void) {
+/* A clock's time in ns. In-process limits use CLOCK_MONOTONIC (it never
+ * jumps); limits shared through Redis use CLOCK_REALTIME, the one clock
+ * that gateways on several hosts share (kept close by NTP; a step back is
+ * taken as the key's latest time). */
+static uint64_t clock_ns(clockid_t clock) {
   struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
+  clock_gettime(clock, &now);
   return (uint64_t)now.tv_sec * NS_PER_SECOND + (uint64_t)now.tv_nsec;
 }
 
@@ -268,12 +270,6 @@ static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
   if (gateway->redis_create == NULL || gateway->redis_destroy == NULL ||
       gateway->redis_check == NULL)
     return -ENOSYS;
-  if (monotonic_ns() > RL_REDIS_EXACT_MAX) {
-    fprintf(stderr, "rate_limiter serve: this machine's monotonic clock is "
-                    "past 2^53 ns (104 days of uptime), beyond what stage "
-                    "7's limiter takes\n");
-    return -ERANGE;
-  }
   redis_options_t *redis = &gateway->redis_options;
   int rc = redis->host[0] == '\0' ? start_own_redis(gateway) : 0;
   if (rc != 0)
@@ -432,9 +428,9 @@ void gateway_http(void *state, const http_request_t *req,
   rl_decision_t decision;
   int rc = gateway->redis != NULL
                ? gateway->redis_check(gateway->redis, key, key_len,
-                                      monotonic_ns(), &decision)
-               : gateway->check(gateway->limiter, key, key_len, monotonic_ns(),
-                                &decision);
+                                      clock_ns(CLOCK_REALTIME), &decision)
+               : gateway->check(gateway->limiter, key, key_len,
+                                clock_ns(CLOCK_MONOTONIC), &decision);
   if (rc == -EIO && gateway->redis != NULL) {
     /* Redis did not answer: the decision is what fail_open says. */
     if (decision.allowed) {

@@ -75,7 +75,9 @@ int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
  * hiredis (#include <hiredis/hiredis.h>); the harness starts the Redis. */
 
 /* Redis keeps numbers exact only below 2^53 (its Lua computes in doubles):
- * limit * window_ns and every now_ns must stay at or below this. */
+ * limit * window_ns must stay at or below this. Times need not: servers on
+ * different hosts pass wall-clock ns (about 1.8e18), which a Lua number
+ * would round to 256 ns; keep them exact (as text, or in two parts). */
 #define RL_REDIS_EXACT_MAX (1ULL << 53)
 
 typedef struct rl_redis_config {
@@ -109,8 +111,9 @@ void rl_redis_destroy(rl_redis_t *rl);
  * the order Redis saw them, and fills *decision (remaining and
  * retry_after_ns as in rl_check). The decision and the update of the key's
  * state must be one atomic step in Redis. key, key_len and now_ns as in
- * rl_check; now_ns at most RL_REDIS_EXACT_MAX, and all processes pass times
- * from one clock. Redis's own clock is not that clock: if you let Redis
+ * rl_check; any now_ns, all processes passing times from one clock (on
+ * several hosts, wall-clock ns). Redis's own clock is not that clock: if you
+ * let Redis
  * expire a key, do it no sooner than W of real time after its last call.
  * Returns 0; -EINVAL for a key longer than RL_KEY_MAX; -EIO when Redis did
  * not answer (down, restarting, an error reply) — *decision is then filled

@@ -29,6 +29,8 @@
  * themselves are only ever subtracted. debt = L*W - B of stage 3's bucket.
  * KEYS[1] the key; ARGV now, L, W. Returns {allowed, remaining, retry}. */
 static const char gcra_script[] =
+#if MUTANT_TIME_AS_NUMBER
+    /* Times as Lua numbers: doubles, 256 ns coarse at wall-clock values. */
     "local now = tonumber(ARGV[1])\n"
     "local limit = tonumber(ARGV[2])\n"
     "local window = tonumber(ARGV[3])\n"
@@ -38,6 +40,30 @@ static const char gcra_script[] =
     "local debt = tonumber(state[2]) or 0\n"
     "if now < latest then now = latest end\n"
     "local gap = now - latest\n"
+#else
+    "local function split(text)\n"
+    "  local n = string.len(text)\n"
+    "  if n <= 9 then return 0, tonumber(text) end\n"
+    "  return tonumber(string.sub(text, 1, n - 9)),"
+    " tonumber(string.sub(text, n - 8))\n"
+    "end\n"
+    "local limit = tonumber(ARGV[2])\n"
+    "local window = tonumber(ARGV[3])\n"
+    "local full = limit * window\n"
+    "local state = redis.call('HMGET', KEYS[1], 'latest', 'debt')\n"
+    "local now = ARGV[1]\n"
+    "local latest = state[1] or now\n"
+    "local debt = tonumber(state[2]) or 0\n"
+    "local now_s, now_ns = split(now)\n"
+    "local latest_s, latest_ns = split(latest)\n"
+    "if now_s < latest_s or (now_s == latest_s and now_ns < latest_ns) then\n"
+    "  now, now_s, now_ns = latest, latest_s, latest_ns\n"
+    "end\n"
+    "local gap = window\n"
+    "if now_s - latest_s <= 9007201 then\n"
+    "  gap = (now_s - latest_s) * 1000000000 + (now_ns - latest_ns)\n"
+    "end\n"
+#endif
     "if gap >= window then\n"
     "  debt = 0\n"
     "else\n"
