@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "lc_suite.h"
 
 TestSuite(constant_time, .init = lcs_setup, .timeout = 90);
@@ -28,12 +29,6 @@ TestSuite(constant_time, .init = lcs_setup, .timeout = 90);
 #define KEY_BYTES 16
 /* Fresh keys for the puts that evict, beyond the ones that fill. */
 #define SPARE_KEYS (256 * 1024)
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static char *keys; /* key i at keys + i * KEY_BYTES: "obj:000000001234" */
 
@@ -90,7 +85,7 @@ static bool fill(run_t *run, lc_policy_t policy, uint64_t size, uint64_t seed,
     run->rc = run->api->put(run->cache, key_at(i), KEY_BYTES, "original", 8,
                             LC_NO_TTL, 1000 + i);
     run->next_key = i + 1;
-    if (i % 1024 == 0 && now_ns() - started > BUDGET_NS)
+    if (i % 1024 == 0 && clock_monotonic_ns() - started > BUDGET_NS)
       return false;
   }
   return run->rc == 0;
@@ -129,7 +124,7 @@ Test(constant_time, operations_cost_the_same_at_1k_and_1m_entries) {
   }
   rng_t rng;
   lcs_rng(&rng, 0x0c0de);
-  uint64_t started = now_ns();
+  uint64_t started = clock_monotonic_ns();
   const char *title = lcs_policy_title(policy);
   run_t base, at;
   bool filled = fill(&base, policy, SMALLEST, rng_next(&rng), started);

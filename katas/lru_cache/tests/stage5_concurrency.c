@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "lc_suite.h"
 
 TestSuite(concurrency, .init = lcs_setup, .timeout = 30);
@@ -266,12 +266,6 @@ Test(concurrency, hits_and_misses_add_up_under_four_threads) {
   shared_keys(8, 0, 16, 96, 4, "max_entries 8, 16 keys, 96% gets");
 }
 
-static uint64_t clock_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 Test(concurrency, throughput_at_two_threads_is_reported) {
   enum { CALLS = 100000, KEYS = 2000 };
   lc_policy_t policy = lcs_any_policy();
@@ -282,9 +276,9 @@ Test(concurrency, throughput_at_two_threads_is_reported) {
     worker_t workers[2];
     stagekit_step("throughput with %d thread%s", threads,
                   threads > 1 ? "s" : "");
-    uint64_t begin = clock_ns();
+    uint64_t begin = clock_monotonic_ns();
     run_threads(&shared, workers, threads, stagekit_seed());
-    uint64_t elapsed = clock_ns() - begin;
+    uint64_t elapsed = clock_monotonic_ns() - begin;
     for (int i = 0; i < threads; i++)
       cr_assert(workers[i].rc == 0 && workers[i].fault == NULL,
                 "throughput run, %d threads: a call returned %s or a value "

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "plugin.h"
 #include "rate_limiter.h"
 #include "rl_suite.h"
@@ -47,12 +47,6 @@ typedef struct worker_state {
   rlw_tally_t tally;
 } worker_state_t;
 
-static uint64_t monotonic_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-}
-
 void rlw_key_name(size_t k, char *out, size_t out_size) {
   snprintf(out, out_size, "shared:%zu", k);
 }
@@ -62,9 +56,9 @@ static void worker_call(worker_state_t *state, size_t k, uint64_t now) {
   char key[32];
   rlw_key_name(k, key, sizeof key);
   rl_decision_t decision = {false, 0, 0};
-  uint64_t start = monotonic_ns();
+  uint64_t start = clock_monotonic_ns();
   int rc = state->check(state->handle, key, strlen(key), now, &decision);
-  uint64_t latency = monotonic_ns() - start;
+  uint64_t latency = clock_monotonic_ns() - start;
   if (state->latency_count == state->latency_cap) {
     state->latency_cap = state->latency_cap ? state->latency_cap * 2 : 4096;
     state->latencies = realloc(state->latencies,
@@ -246,7 +240,7 @@ static const char *ending(rlw_pool_t *pool, int i) {
  * fails the test when it dies or stays silent past the timeout. */
 static void read_line(rlw_pool_t *pool, int i, char *line, size_t line_size) {
   worker_t *worker = &pool->workers[i];
-  uint64_t deadline = monotonic_ns() + PHASE_TIMEOUT_MS * 1000000ULL;
+  uint64_t deadline = clock_monotonic_ns() + PHASE_TIMEOUT_MS * 1000000ULL;
   for (;;) {
     char *newline = memchr(worker->buffer, '\n', worker->buffered);
     if (newline != NULL) {
@@ -258,7 +252,7 @@ static void read_line(rlw_pool_t *pool, int i, char *line, size_t line_size) {
       memmove(worker->buffer, newline + 1, worker->buffered);
       return;
     }
-    uint64_t now = monotonic_ns();
+    uint64_t now = clock_monotonic_ns();
     cr_assert(now < deadline && worker->buffered < sizeof worker->buffer,
               "worker %d of %d did not answer within %d s %s: a call to "
               "rl_redis_check that never returns? seed=%llu",
