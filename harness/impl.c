@@ -61,12 +61,13 @@ static int add_file_if_exists(impl_set_t *set, const char *path) {
 }
 
 /* "dir/name.c" -> "name". */
-static char *stem_of(const char *path) {
+const char *impl_stem(const char *path, char *buf, size_t size) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   const char *dot = strrchr(base, '.');
-  size_t length = dot ? (size_t)(dot - base) : strlen(base);
-  return strndup(base, length);
+  int length = (int)(dot ? (size_t)(dot - base) : strlen(base));
+  snprintf(buf, size, "%.*s", length, base);
+  return buf;
 }
 
 static int compile_into(const kata_t *kata, const char *source, int sanitize,
@@ -115,7 +116,8 @@ static int resolve(const kata_t *kata, const char *spec, int sanitize,
       fprintf(stderr, "impl=%s: no such file\n", spec);
       return -ENOENT;
     }
-    set->name = stem_of(absolute);
+    char stem[NAME_MAX + 1];
+    set->name = strdup(impl_stem(absolute, stem, sizeof stem));
     set->source = absolute;
     if (ends_with(spec, ".so")) {
       set->paths[set->count++] = strdup(absolute);

@@ -36,4 +36,9 @@ int impl_resolve(const kata_t *kata, const char *spec, int sanitize,
 
 void impl_free(impl_set_t *set);
 
+/* The name of the file at path without its folder and extension
+ * (".../reference/token_bucket.so" -> "token_bucket"), written into buf
+ * (cut to size); returns buf. */
+const char *impl_stem(const char *path, char *buf, size_t size);
+
 #endif /* SDKATA_IMPL_H */

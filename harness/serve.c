@@ -5,6 +5,7 @@
  * file crashes or hangs while answering, the supervisor names the request
  * and starts the server again, as a process manager restarts a service. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,12 +77,10 @@ static int open_first_servable(const kata_t *kata, const impl_set_t *set,
  * several (the references: which algorithm's file answers). */
 static void served_name(const impl_set_t *set, size_t index, char *buf,
                         size_t size) {
-  const char *path = set->paths[index];
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  size_t stem = strcspn(base, ".");
+  char stem[NAME_MAX + 1];
   if (set->count > 1)
-    snprintf(buf, size, "%s/%.*s", set->name, (int)stem, base);
+    snprintf(buf, size, "%s/%s", set->name,
+             impl_stem(set->paths[index], stem, sizeof stem));
   else
     snprintf(buf, size, "%s", set->name);
 }
