@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "kata.h"
+#include "keytext.h"
 #include "lru_cache.h"
 #include "resp_cache.h"
 
@@ -29,31 +30,16 @@ typedef struct load_instance {
   uint64_t hits, misses; /* as of the last measure */
 } load_instance_t;
 
-static char *load_keys;
-static uint64_t load_key_count;
+static keytext_t load_keys;
 static const char load_value[LOAD_VALUE_MIN + LOAD_VALUE_SPREAD] =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
 
 static int prepare_keys(uint64_t key_count) {
-  free(load_keys);
-  load_keys = malloc(key_count * LOAD_KEY_STRIDE);
-  if (load_keys == NULL)
-    return -ENOMEM;
-  for (uint64_t key = 0; key < key_count; key++) {
-    char text[32];
-    snprintf(text, sizeof text, "cache:%09llu",
-             (unsigned long long)(key % 1000000000));
-    for (int i = 0; i < LOAD_KEY_STRIDE; i++)
-      load_keys[key * LOAD_KEY_STRIDE + i] = text[i];
-  }
-  load_key_count = key_count;
-  return 0;
+  return keytext_build(&load_keys, "cache:", LOAD_KEY_STRIDE, key_count);
 }
 
 static void release_keys(void) {
-  free(load_keys);
-  load_keys = NULL;
-  load_key_count = 0;
+  keytext_free(&load_keys);
 }
 
 /* A cache of policy that holds a tenth of the load's keys. */
@@ -72,7 +58,7 @@ static int create_for(const plugin_t *plugin, lc_policy_t policy,
     free(load);
     return -ENOENT;
   }
-  uint64_t entries = load_key_count / LOAD_CACHE_SHARE;
+  uint64_t entries = load_keys.count / LOAD_CACHE_SHARE;
   lc_config_t config = {policy, entries > 0 ? entries : 1, 0};
   int rc = load->create(&config, &load->cache);
   if (rc != 0) {
@@ -94,7 +80,7 @@ static void destroy(void *instance) {
  * is which follows from key and now_ns, with no shared state. */
 static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   load_instance_t *load = instance;
-  const char *bytes = load_keys + key * LOAD_KEY_STRIDE;
+  const char *bytes = keytext_at(&load_keys, key);
   size_t value_len = LOAD_VALUE_MIN + key % LOAD_VALUE_SPREAD;
   uint64_t mix = (key ^ now_ns) * 0x9e3779b97f4a7c15ULL;
   if ((mix >> 32) % 10 == 0)

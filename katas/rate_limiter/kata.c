@@ -6,6 +6,7 @@
 
 #include "gateway.h"
 #include "kata.h"
+#include "keytext.h"
 #include "rate_limiter.h"
 
 /* Under load: a limit of 100 requests per second per key, so that hot keys
@@ -22,26 +23,14 @@ typedef struct load_instance {
   rl_t *limiter;
 } load_instance_t;
 
-static char *load_keys;
+static keytext_t load_keys;
 
 static int prepare_keys(uint64_t key_count) {
-  free(load_keys);
-  load_keys = malloc(key_count * LOAD_KEY_STRIDE);
-  if (load_keys == NULL)
-    return -ENOMEM;
-  for (uint64_t key = 0; key < key_count; key++) {
-    char text[32];
-    snprintf(text, sizeof text, "client:%08llu",
-             (unsigned long long)(key % 100000000));
-    for (int i = 0; i < LOAD_KEY_STRIDE; i++)
-      load_keys[key * LOAD_KEY_STRIDE + i] = text[i];
-  }
-  return 0;
+  return keytext_build(&load_keys, "client:", LOAD_KEY_STRIDE, key_count);
 }
 
 static void release_keys(void) {
-  free(load_keys);
-  load_keys = NULL;
+  keytext_free(&load_keys);
 }
 
 static int create_for(const plugin_t *plugin, rl_algorithm_t algorithm,
@@ -75,7 +64,7 @@ static void destroy(void *instance) {
 static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   load_instance_t *load = instance;
   rl_decision_t decision;
-  return load->check(load->limiter, load_keys + key * LOAD_KEY_STRIDE,
+  return load->check(load->limiter, keytext_at(&load_keys, key),
                      LOAD_KEY_STRIDE, now_ns, &decision);
 }
 
