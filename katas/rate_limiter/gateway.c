@@ -176,6 +176,11 @@ static int parse_options(const char *options, rl_config_t *config,
     fprintf(stderr, "rate_limiter serve: the window must be longer than 0\n");
     return -EINVAL;
   }
+  if (!redis->wanted && (redis->host[0] != '\0' || redis->fail_open)) {
+    fprintf(stderr, "rate_limiter serve: redis= and fail_open= go with "
+                    "algorithm=redis\n");
+    return -EINVAL;
+  }
   return 0;
 }
 
