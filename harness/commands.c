@@ -66,10 +66,15 @@ static void run_stage_on_set(const command_options_t *options,
              SDKATA_BUILD_DIR, options->kata->name, set->name, (long)getpid(),
              i);
     /* In a set, each plug-in's facts say whose they are. */
-    char label[NAME_MAX + 1];
+    char label[NAME_MAX + 1], replay[512];
+    replay_command(options, stage->number, replay, sizeof replay);
     stage_run_options_t run_options = {
-        runner, work_dir, options->seed, options->sanitize,
-        set->count > 1 ? impl_stem(set->paths[i], label, sizeof label) : NULL};
+        runner,
+        work_dir,
+        options->seed,
+        options->sanitize,
+        set->count > 1 ? impl_stem(set->paths[i], label, sizeof label) : NULL,
+        replay};
     stage_result_t result;
     stages_run(&run_options, stage, set->paths[i], &result);
     if (stage->one_of_set_suffices && result.status == STAGE_FAILED)

@@ -57,6 +57,16 @@ uint64_t stagekit_seed(void) {
   return strtoull(text, NULL, 10);
 }
 
+const char *stagekit_replay(void) {
+  static char fallback[64];
+  const char *text = getenv("SDKATA_REPLAY");
+  if (text != NULL && *text != '\0')
+    return text;
+  snprintf(fallback, sizeof fallback, "seed=%llu",
+           (unsigned long long)stagekit_seed());
+  return fallback;
+}
+
 /* Where this test's notes go: $SDKATA_NOTES/<suite>.<test>.crash, .step,
  * .facts and .stderr,
  * read by the harness to explain a crash or a hang. Computed in

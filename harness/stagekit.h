@@ -21,6 +21,12 @@ void *stagekit_symbol(const char *name);
  * choice from it so that a failure replays exactly. */
 uint64_t stagekit_seed(void);
 
+/* The command that replays this stage exactly as it runs now, with the
+ * seed and the implementation the run was given ("make kata=lru_cache
+ * check stage=4 seed=42 impl=sieve"): $SDKATA_REPLAY, set by the harness,
+ * or "seed=N" when the runner was started by hand. */
+const char *stagekit_replay(void);
+
 /* Installs handlers that, when the code under test crashes, note the signal,
  * the current step and the address space in use in
  * $SDKATA_NOTES/<suite>.<test>.crash before the process dies, and caps the

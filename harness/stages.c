@@ -418,12 +418,16 @@ int stages_run(const stage_run_options_t *options, const kata_stage_t *stage,
   snprintf(seed_env, sizeof seed_env, "SDKATA_SEED=%llu",
            (unsigned long long)options->seed);
   snprintf(notes_env, sizeof notes_env, "SDKATA_NOTES=%s", notes_dir);
+  char replay_env[1024];
+  snprintf(replay_env, sizeof replay_env, "SDKATA_REPLAY=%s",
+           options->replay ? options->replay : "");
 
   /* BXFI_MAP marks a Criterion worker: when sdkata itself runs inside one
    * (the project's own tests), the runner must not inherit it. */
   char *env[] = {plugin_env,
                  seed_env,
                  notes_env,
+                 replay_env,
                  "BXFI_MAP",
                  "ASAN_OPTIONS=abort_on_error=1:detect_leaks=0",
                  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:"

@@ -40,6 +40,9 @@ typedef struct stage_run_options {
   /* Starts each fact line ("sieve: ..."), when one run of a set of
    * plug-ins reports beside the others; NULL: as the tests wrote them. */
   const char *fact_label;
+  /* The command that replays this stage, for the suites' messages
+   * ($SDKATA_REPLAY); NULL: none. */
+  const char *replay;
 } stage_run_options_t;
 
 /* Runs stage against the plug-in at plugin_path and fills *result (free it

@@ -112,26 +112,10 @@ lc_stats_t lcs_stats(lc_t *cache) {
   return stats;
 }
 
-/* The stage of each suite, as kata.c lists them. */
-static int current_stage(void) {
-  static const char *const suites[] = {"lru", "constant_time", "memory",
-                                       "ttl", "concurrency",   "beat_lru"};
-  const char *suite =
-      criterion_current_test != NULL ? criterion_current_test->category : "";
-  for (int i = 0; i < 6; i++)
-    if (strcmp(suite, suites[i]) == 0)
-      return i + 1;
-  return 0;
-}
-
 const char *lcs_replay(void) {
-  static char text[160];
-  int stage = current_stage();
-  snprintf(text, sizeof text,
-           "seed=%llu; replay with make kata=lru_cache check seed=%llu "
-           "stage=%d",
-           (unsigned long long)stagekit_seed(),
-           (unsigned long long)stagekit_seed(), stage);
+  static char text[1100];
+  snprintf(text, sizeof text, "seed=%llu; replay with %s",
+           (unsigned long long)stagekit_seed(), stagekit_replay());
   return text;
 }
 

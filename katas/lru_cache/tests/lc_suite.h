@@ -67,8 +67,8 @@ const char *lcs_bytes_text(const void *bytes, size_t len);
 lc_stats_t lcs_stats(lc_t *cache);
 
 /* The replay line that ends every message: "seed=N; replay with make
- * kata=lru_cache check seed=N stage=S", S from the running suite's name.
- * Static buffer. */
+ * kata=lru_cache check stage=S seed=N impl=...", as the harness ran the
+ * stage (stagekit_replay). Static buffer. */
 const char *lcs_replay(void);
 
 /* Deterministic test values: len bytes derived from seed, written to out. */
