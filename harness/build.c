@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "proc.h"
 
@@ -70,10 +71,13 @@ int build_plugin(const char *kata_dir, const char *header,
 
   char include_flag[PATH_MAX + 2];
   snprintf(include_flag, sizeof include_flag, "-I%s", kata_dir);
-  char temp_path[PATH_MAX];
-  snprintf(temp_path, sizeof temp_path, "%s.tmp", out_path);
-  char log_path[PATH_MAX];
-  snprintf(log_path, sizeof log_path, "%s.log", out_path);
+  /* Two sdkata runs may build the same file at once (parallel tests, an
+   * editor's check beside a watch): each writes its own temporary files,
+   * and rename() makes the finished plug-in appear whole. */
+  char temp_path[PATH_MAX + 32];
+  snprintf(temp_path, sizeof temp_path, "%s.%ld.tmp", out_path, (long)getpid());
+  char log_path[PATH_MAX + 32];
+  snprintf(log_path, sizeof log_path, "%s.%ld.log", out_path, (long)getpid());
   char *plain[] = {SDKATA_CC,      BUILD_FLAGS, include_flag,
                    (char *)source, "-o",        temp_path};
   char *sanitizers[] = {BUILD_SANITIZE_FLAGS};
