@@ -13,6 +13,7 @@
 #        max_entries= max_bytes= policy=lru|own]
 #   make kata=rate_limiter serve-check  the served gateway's tests, over real
 #        sockets, against solution.c (or impl=FILE.c)
+#   make test-repeat n=20  the whole suite n times beside a CPU hog
 #   make list | test | deps | clean | format | format-check
 
 kata ?= rate_limiter
@@ -37,6 +38,7 @@ fail_open ?=
 max_entries ?=
 max_bytes ?=
 policy ?=
+n ?= 20
 
 ifeq ($(sanitize),1)
 BUILD := build/sanitize
@@ -56,7 +58,7 @@ RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
 FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
 
 .PHONY: all deps build check bench list mutants serve serve-check test \
-        test-sanitize \
+        test-sanitize test-repeat \
         clean format format-check
 
 all: build
@@ -137,13 +139,18 @@ serve-check: build
 	  $(BUILD)/tests/e2e_tests --filter 'serve/a_learners_file*'
 
 list: build
-	@$(SDKATA) list
+	@$(SDKATA) list $(if $(impl),$(kata) --impl $(impl))
 
 mutants: build
 	@$(SDKATA) mutants $(kata) $(if $(seed),--seed $(seed))
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
+
+# The whole suite n times on one build with a CPU-heavy process beside it:
+# a flaky test shows itself, named, with its run's log kept.
+test-repeat: build
+	@scripts/test-repeat.sh $(BUILD) $(n)
 
 # The harness's own tests and every reference under AddressSanitizer and
 # UndefinedBehaviorSanitizer (CI runs it).

@@ -15,6 +15,7 @@
 #include "build.h"
 #include "impl.h"
 #include "loadgen.h"
+#include "outcome.h"
 #include "proc.h"
 #include "progress.h"
 #include "report.h"
@@ -154,17 +155,17 @@ static char *subject_argument(const char *label, const impl_set_t *set) {
 }
 
 /* Runs the load for workload in a child process (a crash under load is the
- * child's, not ours) and prints its table. Returns 0 or 1. */
-static int run_load(const command_options_t *options, const impl_set_t *mine,
-                    size_t workload_index, cJSON *json_loads) {
+ * child's, not ours) and prints its table, or says why it could not. */
+static void run_load(const command_options_t *options, const impl_set_t *mine,
+                     size_t workload_index, cJSON *json_loads) {
   const kata_t *kata = options->kata;
   impl_set_t reference, naive;
   int is_reference = strcmp(mine->name, "reference") == 0;
   if (impl_resolve(kata, "reference", 0, &reference) != 0)
-    return 1;
+    return;
   if (impl_resolve(kata, "naive", 0, &naive) != 0) {
     impl_free(&reference);
-    return 1;
+    return;
   }
   char json_path[PATH_MAX + 32];
   snprintf(json_path, sizeof json_path, "%s/runs/%s/load-%ld.json",
@@ -231,12 +232,13 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
                               "infinite loop under load?)"
                             : "ended early");
     if (result.term_signal != 0)
-      printf(", killed by %s: an implementation crashed under load "
-             "(stage 5 with another seed may find it)",
+      printf(", killed by %s: an implementation crashed under load where "
+             "the stages did not (each check draws a new seed: run it "
+             "again)",
              strsignal(result.term_signal));
     printf("\n");
     cJSON_Delete(load);
-    return 1;
+    return;
   }
   report_load_row_t rows[MAX_SUBJECTS];
   int count = report_rows_from_json(cJSON_GetObjectItem(load, "rows"), rows,
@@ -266,7 +268,6 @@ static int run_load(const command_options_t *options, const impl_set_t *mine,
          (unsigned long long)options->rate);
   cJSON_AddStringToObject(load, "workload", title.workload);
   cJSON_AddItemToArray(json_loads, load);
-  return 0;
 }
 
 /* The workloads to load: those whose stage passed, the last one only unless
@@ -288,7 +289,8 @@ static size_t pick_workloads(const kata_t *kata, const stage_run_t *run,
 }
 
 static void write_json(const command_options_t *options, const impl_set_t *set,
-                       const stage_run_t *run, cJSON *loads) {
+                       const stage_run_t *run, const outcome_t *outcome,
+                       cJSON *loads) {
   if (options->json_path == NULL) {
     cJSON_Delete(loads);
     return;
@@ -298,6 +300,9 @@ static void write_json(const command_options_t *options, const impl_set_t *set,
   cJSON_AddStringToObject(root, "impl", set->name);
   cJSON_AddStringToObject(root, "source", set->source ? set->source : "");
   cJSON_AddNumberToObject(root, "seed", (double)options->seed);
+  cJSON_AddStringToObject(root, "outcome", outcome->word);
+  cJSON_AddNumberToObject(root, "exit_code", outcome->code);
+  cJSON_AddStringToObject(root, "summary", outcome->summary);
   cJSON *stages = cJSON_AddArrayToObject(root, "stages");
   for (size_t i = 0; i < options->kata->stage_count && i < MAX_STAGES; i++)
     cJSON_AddItemToArray(
@@ -327,49 +332,34 @@ static const char *shown_path(const char *path) {
   return path;
 }
 
-/* After a run with no failure: where to go next, if a stage is left. */
-static void print_next_step(const kata_t *kata, const stage_run_t *run) {
-  for (size_t i = 0; i < kata->stage_count && i < MAX_STAGES; i++) {
-    if (run->results[i].status != STAGE_NOT_ATTEMPTED)
-      continue;
-    printf("\n%s stage %d, \"%s\": its rule is in katas/%s/README.md.\n",
-           run->passed == 0 ? "Nothing to measure yet. Start with" : "Next:",
-           kata->stages[i].number, kata->stages[i].title, kata->name);
-    return;
-  }
-}
-
-/* check and bench: stages, then load (bench: every passing workload). */
+/* check and bench: stages, then load (bench: every passing workload), then
+ * the closing line. The exit code follows the stages alone: the load
+ * measures, it does not judge. */
 static int check_or_bench(command_options_t *options, int bench) {
   const kata_t *kata = options->kata;
   impl_set_t set;
   if (impl_resolve(kata, options->impl, options->sanitize, &set) != 0)
-    return 2;
+    return OUTCOME_USAGE;
   printf("sdkata · %s · %s%s\n", kata->name, shown_path(set.source),
          options->sanitize ? " · AddressSanitizer + UBSan" : "");
   fflush(stdout);
   stage_run_t run;
   run_stages(options, &set, stdout, &run);
+  outcome_t outcome;
+  outcome_judge(kata, run.results, options->stage, &outcome);
   cJSON *loads = cJSON_CreateArray();
-  int status = 0;
-  int all_passed = run.passed == (int)kata->stage_count ||
-                   (options->stage != 0 && run.passed == 1);
-  if (run.first_failed < 0 && options->stage == 0)
-    print_next_step(kata, &run);
-  if (!all_passed)
-    status = 1;
-  if (run.first_failed < 0 && run.passed > 0 && !options->no_load &&
+  if (outcome.code != OUTCOME_FAILED && run.passed > 0 && !options->no_load &&
       options->stage == 0 && !options->sanitize) {
     size_t indexes[MAX_STAGES];
     size_t count = pick_workloads(kata, &run, bench, indexes);
     for (size_t i = 0; i < count; i++)
-      if (run_load(options, &set, indexes[i], loads) != 0)
-        status = 1;
+      run_load(options, &set, indexes[i], loads);
   }
-  write_json(options, &set, &run, loads);
+  printf("\n%s\n", outcome.summary);
+  write_json(options, &set, &run, &outcome, loads);
   free_stage_run(kata, &run);
   impl_free(&set);
-  return status;
+  return outcome.code;
 }
 
 int command_check(command_options_t *options) {
@@ -380,38 +370,44 @@ int command_bench(command_options_t *options) {
   return check_or_bench(options, 1);
 }
 
+/* One kata's stages and how far the implementation options name gets. */
+static void list_kata(command_options_t *options, const kata_t *kata) {
+  printf("%s - %s\n", kata->name, kata->title);
+  options->kata = kata;
+  impl_set_t set;
+  stage_run_t run;
+  int built = impl_resolve(kata, options->impl, options->sanitize, &set) == 0;
+  if (built)
+    run_stages(options, &set, NULL, &run);
+  for (size_t i = 0; i < kata->stage_count; i++) {
+    const char *progress = "does not compile";
+    if (built) {
+      switch (run.results[i].status) {
+      case STAGE_PASSED: progress = "passes"; break;
+      case STAGE_FAILED: progress = "FAILS"; break;
+      case STAGE_NOT_ATTEMPTED: progress = "not attempted"; break;
+      case STAGE_NOT_RUN: progress = "not run (an earlier stage failed)"; break;
+      }
+    }
+    printf("  stage %d  %-24s %s\n", kata->stages[i].number,
+           kata->stages[i].title, progress);
+  }
+  if (built) {
+    printf("  %s passes %d of %zu stages\n", shown_path(set.source), run.passed,
+           kata->stage_count);
+    free_stage_run(kata, &run);
+    impl_free(&set);
+  }
+}
+
 int command_list(command_options_t *options) {
   extern const kata_t *const registry_katas[];
-  for (size_t k = 0; registry_katas[k] != NULL; k++) {
-    const kata_t *kata = registry_katas[k];
-    printf("%s - %s\n", kata->name, kata->title);
-    options->kata = kata;
-    options->impl = NULL;
-    impl_set_t set;
-    stage_run_t run;
-    int built = impl_resolve(kata, NULL, options->sanitize, &set) == 0;
-    if (built)
-      run_stages(options, &set, NULL, &run);
-    for (size_t i = 0; i < kata->stage_count; i++) {
-      const char *progress = "";
-      if (!built)
-        progress = "solution.c does not compile";
-      else if (run.results[i].status == STAGE_PASSED)
-        progress = "passes";
-      else if (run.results[i].status == STAGE_FAILED)
-        progress = "FAILS";
-      else if (run.results[i].status == STAGE_NOT_ATTEMPTED)
-        progress = "not attempted";
-      printf("  stage %d  %-24s %s\n", kata->stages[i].number,
-             kata->stages[i].title, progress);
-    }
-    if (built) {
-      printf("  solution.c passes %d of %zu stages\n", run.passed,
-             kata->stage_count);
-      free_stage_run(kata, &run);
-      impl_free(&set);
-    }
+  if (options->kata != NULL) {
+    list_kata(options, options->kata);
+    return 0;
   }
+  for (size_t k = 0; registry_katas[k] != NULL; k++)
+    list_kata(options, registry_katas[k]);
   return 0;
 }
 

@@ -18,6 +18,9 @@ typedef struct kata_stage {
   /* A contest rather than a rule (beat LRU's hit ratio): run on a set of
    * plug-ins (impl=reference), it passes when one of them passes. */
   int one_of_set_suffices;
+  /* A stage a learner may leave not attempted: check still exits 0 (an
+   * attempted optional stage must pass all the same). */
+  int optional;
 } kata_stage_t;
 
 /* What a workload can say about an instance besides time; a field it

@@ -16,8 +16,8 @@ static void usage(FILE *out) {
           "the reference\n"
           "  bench KATA    the stages, then a longer load of every passing "
           "workload\n"
-          "  list          the katas, their stages, and how far solution.c "
-          "gets\n"
+          "  list [KATA]   the katas, their stages, and how far solution.c "
+          "(or --impl) gets\n"
           "  mutants KATA  prove each mutant is rejected by its stage\n"
           "  serve KATA    serve the implementation on 127.0.0.1 over the "
           "kata's protocol\n"
@@ -56,7 +56,18 @@ static void usage(FILE *out) {
           "                path (default /), a header sent every time, a "
           "header naming one of\n"
           "                --keys keys per request; with --port, --threads, "
-          "--seconds, --rate, --json\n");
+          "--seconds, --rate, --json\n"
+          "exit codes of check and bench:\n"
+          "  0  every required stage that ran passed (an optional stage may "
+          "be left\n"
+          "     not attempted; the load measures and never changes the code)\n"
+          "  1  a stage failed\n"
+          "  2  nothing was checked: a bad option, an unknown kata, or a "
+          "file that\n"
+          "     does not compile\n"
+          "  3  no stage failed, but a required stage was not attempted "
+          "(the last\n"
+          "     line says which, and where its rule is)\n");
 }
 
 static const kata_t *find_kata(const char *name) {
@@ -82,6 +93,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *command = argv[1];
+  if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+      strcmp(command, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
   command_options_t options = {
       .command = command,
       .threads = 2,
@@ -194,12 +210,18 @@ int main(int argc, char **argv) {
   }
   if (!options.seed_given)
     options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
-  if (strcmp(command, "list") == 0)
-    return command_list(&options);
   if (strcmp(command, "httpload") == 0) {
     if (options.key_count == COMMAND_KEYS_UNSET)
       options.key_count = COMMAND_DEFAULT_KEYS;
     return command_httpload(&options);
+  }
+  if (strcmp(command, "list") == 0 && optind >= argc) {
+    if (options.impl != NULL) {
+      fprintf(stderr, "sdkata list: --impl needs a kata: sdkata list KATA "
+                      "--impl SPEC\n");
+      return 2;
+    }
+    return command_list(&options);
   }
   if (optind >= argc) {
     fprintf(stderr, "sdkata %s: which kata? (sdkata list shows them)\n",
@@ -222,6 +244,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sdkata: threads, rounds, seconds and keys must be > 0\n");
     return 2;
   }
+  if (strcmp(command, "list") == 0)
+    return command_list(&options);
   if (strcmp(command, "check") == 0)
     return command_check(&options);
   if (strcmp(command, "bench") == 0) {

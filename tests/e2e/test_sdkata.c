@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "proc.h"
@@ -19,14 +20,16 @@ typedef struct sdkata_run {
   cJSON *json;
 } sdkata_run_t;
 
+/* Runs sdkata with args. Its output and JSON go to files of this test
+ * process alone (the pid: tests run in parallel, and may share a name). */
 static sdkata_run_t run_sdkata(const char *name, const char *const args[]) {
   cr_assert_eq(build_make_dirs(SDKATA_BUILD_DIR "/runs"), 0,
                "could not make " SDKATA_BUILD_DIR "/runs");
   char output_path[512], json_path[512];
-  snprintf(output_path, sizeof output_path, "%s/runs/e2e-%s.out",
-           SDKATA_BUILD_DIR, name);
-  snprintf(json_path, sizeof json_path, "%s/runs/e2e-%s.json", SDKATA_BUILD_DIR,
-           name);
+  snprintf(output_path, sizeof output_path, "%s/runs/e2e-%s-%ld.out",
+           SDKATA_BUILD_DIR, name, (long)getpid());
+  snprintf(json_path, sizeof json_path, "%s/runs/e2e-%s-%ld.json",
+           SDKATA_BUILD_DIR, name, (long)getpid());
   remove(json_path);
   char *argv[32] = {SDKATA_BUILD_DIR "/sdkata"};
   int argc = 1;
@@ -41,6 +44,8 @@ static sdkata_run_t run_sdkata(const char *name, const char *const args[]) {
   cr_assert_eq(rc, 0, "could not start %s: %d", argv[0], rc);
   run.output = proc_read_file(output_path);
   char *json_text = proc_read_file(json_path);
+  remove(output_path);
+  remove(json_path);
   run.json = json_text ? cJSON_Parse(json_text) : NULL;
   free(json_text);
   cr_assert_eq(run.exit.term_signal, 0,
@@ -188,7 +193,9 @@ static void assert_stub_not_attempted(const char *kata, int stage_count) {
   if (system(command) != 0)
     cr_skip_test("not a git checkout: the shipped stub cannot be read");
   const char *args[] = {"check", kata, "--impl", stub_path, NULL};
-  sdkata_run_t run = run_sdkata("stub", args);
+  char name[64];
+  snprintf(name, sizeof name, "stub-%s", kata);
+  sdkata_run_t run = run_sdkata(name, args);
   for (int stage = 1; stage <= stage_count; stage++)
     cr_assert_str_eq(status_of(&run, stage), "not attempted",
                      "%s: stage %d of the stub; output:\n%s", kata, stage,
@@ -196,8 +203,10 @@ static void assert_stub_not_attempted(const char *kata, int stage_count) {
   cr_assert(strstr(run.output, "README.md") != NULL,
             "the stub's run should point to the README; output:\n%s",
             run.output);
-  cr_assert_eq(run.exit.exit_status, 1, "exit status %lld, expected 1",
-               (long long)run.exit.exit_status);
+  cr_assert_eq(run.exit.exit_status, 3,
+               "%s: the stub fails nothing but attempts no required stage: "
+               "exit status %lld, expected 3; output:\n%s",
+               kata, (long long)run.exit.exit_status, run.output);
   free_run(&run);
 }
 
@@ -208,6 +217,80 @@ Test(stub, the_rate_limiter_stub_shows_every_stage_not_attempted,
 
 Test(stub, the_lru_cache_stub_shows_every_stage_not_attempted, .timeout = 300) {
   assert_stub_not_attempted("lru_cache", 6);
+}
+
+/* What a run of stages ended as, in JSON and in its last line. */
+static void assert_outcome(const sdkata_run_t *run, const char *outcome,
+                           int exit_code, const char *words) {
+  const char *said =
+      cJSON_GetStringValue(cJSON_GetObjectItem(run->json, "outcome"));
+  const char *summary =
+      cJSON_GetStringValue(cJSON_GetObjectItem(run->json, "summary"));
+  double code =
+      cJSON_GetNumberValue(cJSON_GetObjectItem(run->json, "exit_code"));
+  cr_assert(run->exit.exit_status == exit_code && said != NULL &&
+                strcmp(said, outcome) == 0 && code == exit_code &&
+                summary != NULL && strstr(summary, words) != NULL &&
+                strstr(run->output, summary) != NULL,
+            "expected exit %d, JSON outcome \"%s\" and exit_code %d, and a "
+            "summary saying \"%s\", printed; got exit %lld, outcome \"%s\", "
+            "exit_code %g, summary \"%s\"; output:\n%s",
+            exit_code, outcome, exit_code, words,
+            (long long)run->exit.exit_status, said ? said : "(none)", code,
+            summary ? summary : "(none)", run->output);
+}
+
+Test(exit_code, every_required_stage_passing_exits_0_with_optional_ones_left,
+     .timeout = 300) {
+  /* lru implements stages 1-5; stage 6 (beat LRU) is optional. */
+  const char *args[] = {"check",     "lru_cache", "--impl", "lru",
+                        "--no-load", "--seed",    "2",      NULL};
+  sdkata_run_t run = run_sdkata("exit_0", args);
+  assert_outcome(&run, "passed", 0,
+                 "stages 1–5 pass; stage 6 (optional) not attempted");
+  free_run(&run);
+}
+
+Test(exit_code, a_failed_stage_exits_1_and_says_which, .timeout = 300) {
+  const char *args[] = {"check",  "lru_cache", "--impl", "evicts_most_recent",
+                        "--seed", "2",         NULL};
+  sdkata_run_t run = run_sdkata("exit_1", args);
+  assert_outcome(&run, "failed", 1, "stage 1 fails");
+  cr_assert(cJSON_GetArraySize(cJSON_GetObjectItem(run.json, "loads")) == 0,
+            "nothing is loaded after a failure; output:\n%s", run.output);
+  free_run(&run);
+}
+
+Test(exit_code, a_required_stage_not_attempted_exits_3_and_names_it,
+     .timeout = 300) {
+  /* fixed_window implements stages 1, 5 and 6 only. */
+  const char *args[] = {"check",     "rate_limiter", "--impl", "fixed_window",
+                        "--no-load", "--seed",       "2",      NULL};
+  sdkata_run_t run = run_sdkata("exit_3", args);
+  assert_outcome(&run, "not attempted", 3,
+                 "stages 1, 5, 6 pass; stages 2–4, 7 not attempted: next is "
+                 "stage 2, \"sliding log\", whose rule is in "
+                 "katas/rate_limiter/README.md");
+  free_run(&run);
+}
+
+Test(exit_code, one_stage_asked_for_counts_as_required, .timeout = 300) {
+  const char *args[] = {"check", "lru_cache", "--impl", "lru", "--stage",
+                        "6",     "--seed",    "2",      NULL};
+  sdkata_run_t run = run_sdkata("exit_3_one_stage", args);
+  assert_outcome(&run, "not attempted", 3, "stage 6 not attempted");
+  free_run(&run);
+}
+
+Test(list, an_impl_is_listed_as_far_as_it_gets, .timeout = 300) {
+  const char *args[] = {"list", "rate_limiter", "--impl", "reference", NULL};
+  sdkata_run_t run = run_sdkata("list_impl", args);
+  cr_assert(run.exit.exit_status == 0 &&
+                strstr(run.output, "passes 7 of 7 stages") != NULL,
+            "make list impl=reference should show every stage passing; exit "
+            "%lld, output:\n%s",
+            (long long)run.exit.exit_status, run.output);
+  free_run(&run);
 }
 
 Test(load, the_reference_is_measured_beside_the_naive_baseline,
