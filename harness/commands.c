@@ -592,7 +592,8 @@ int command_load_child(command_options_t *options) {
   kata->release_keys();
   report_load_row_t rows[MAX_SUBJECTS];
   for (size_t i = 0; i < count; i++)
-    report_row_from_subject(&rows[i], &subjects[i], keys.key_count);
+    report_row_from_subject(&rows[i], &subjects[i], options->rounds,
+                            keys.key_count);
   cJSON *root = cJSON_CreateObject();
   char description[64];
   cJSON_AddStringToObject(

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "verdict.h"
+
 #define COLOR_GREEN "\033[32m"
 #define COLOR_RED "\033[31m"
 #define COLOR_YELLOW "\033[33m"
@@ -110,11 +112,14 @@ void report_stage(FILE *out, int colors, const kata_stage_t *stage,
 }
 
 void report_row_from_subject(report_load_row_t *row,
-                             const loadgen_subject_t *subject,
+                             const loadgen_subject_t *subject, unsigned rounds,
                              uint64_t key_count) {
   memset(row, 0, sizeof *row);
   snprintf(row->label, sizeof row->label, "%s", subject->label);
   row->ops_per_second = subject->ops_per_second;
+  row->rounds = rounds < REPORT_MAX_ROUNDS ? rounds : REPORT_MAX_ROUNDS;
+  memcpy(row->round_ops, subject->round_ops_per_second,
+         row->rounds * sizeof *row->round_ops);
   row->p50 = hist_quantile(&subject->latency, 0.50);
   row->p90 = hist_quantile(&subject->latency, 0.90);
   row->p99 = hist_quantile(&subject->latency, 0.99);
@@ -137,8 +142,8 @@ static int unfilled(const report_load_row_t *row) {
 }
 
 /* One line about row 0 measured against the reference. */
-static void print_verdict(FILE *out, const report_load_row_t *rows,
-                          int reference_index) {
+static void print_verdict(FILE *out, const report_load_title_t *title,
+                          const report_load_row_t *rows, int reference_index) {
   const report_load_row_t *mine = &rows[0];
   const report_load_row_t *ref = &rows[reference_index];
   if (unfilled(mine)) {
@@ -157,20 +162,22 @@ static void print_verdict(FILE *out, const report_load_row_t *rows,
             strerror(-mine->first_error));
     return;
   }
-  double speed =
-      ref->ops_per_second > 0 ? mine->ops_per_second / ref->ops_per_second : 0;
-  double tail = ref->p99 > 0 ? (double)mine->p99 / (double)ref->p99 : 0;
-  const char *summary = speed >= 0.9   ? "on par with the reference"
-                        : speed >= 0.5 ? "within 2x of the reference"
-                        : speed >= 0.1 ? "well behind the reference: "
-                                         "look at locking and hashing"
-                                       : "an order of magnitude behind "
-                                         "the reference: look for a "
-                                         "linear scan or a global lock";
-  fprintf(out,
-          "  verdict: %s runs at %.2fx the reference's throughput, "
-          "p99 %.1fx the reference's - %s\n",
-          mine->label, speed, tail, summary);
+  char words[1024];
+  verdict_write(mine, ref, title->threads, words, sizeof words);
+  fprintf(out, "  verdict: %s\n", words);
+}
+
+/* "0.52x": row over base, the median of their rounds' ratios; "-" when
+ * they share no round. */
+static const char *ratio_cell(const report_load_row_t *row,
+                              const report_load_row_t *base, char *buf,
+                              size_t size) {
+  verdict_ratio_t ratio;
+  if (verdict_ratio(row, base, &ratio) != 0)
+    snprintf(buf, size, "-");
+  else
+    snprintf(buf, size, "%.2fx", ratio.median);
+  return buf;
 }
 
 void report_load_table(FILE *out, int colors, const report_load_title_t *title,
@@ -200,9 +207,8 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
       snprintf(bytes, sizeof bytes, "%lld", (long long)row->bytes_per_key);
     else
       snprintf(bytes, sizeof bytes, "?");
-    if (reference_index >= 0 && rows[reference_index].ops_per_second > 0)
-      snprintf(ratio, sizeof ratio, "%.2fx",
-               row->ops_per_second / rows[reference_index].ops_per_second);
+    if (reference_index >= 0)
+      ratio_cell(row, &rows[reference_index], ratio, sizeof ratio);
     else
       snprintf(ratio, sizeof ratio, "-");
     /* µ takes two bytes but one column: pad by display width. */
@@ -231,13 +237,15 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
       fprintf(out, " %7s", "-");
     fputc('\n', out);
   }
+  verdict_ratio_t ratio;
   if (reference_index > 0 && count > 0)
-    print_verdict(out, rows, reference_index);
-  else if (reference_index == 0 && count > 1 && rows[1].ops_per_second > 0)
+    print_verdict(out, title, rows, reference_index);
+  else if (reference_index == 0 && count > 1 &&
+           verdict_ratio(&rows[0], &rows[1], &ratio) == 0)
     fprintf(out,
-            "  verdict: the reference runs at %.1fx the throughput of %s, "
-            "with %.1fx lower p99\n",
-            rows[0].ops_per_second / rows[1].ops_per_second, rows[1].label,
+            "  verdict: the reference runs at %.1fx the throughput of %s "
+            "(%.1fx–%.1fx over %u rounds), with %.1fx lower p99\n",
+            ratio.median, rows[1].label, ratio.low, ratio.high, ratio.rounds,
             rows[0].p99 > 0 ? (double)rows[1].p99 / (double)rows[0].p99 : 0);
 }
 
@@ -283,6 +291,9 @@ cJSON *report_rows_json(const report_load_row_t *rows, size_t count) {
     cJSON *row = cJSON_CreateObject();
     cJSON_AddStringToObject(row, "impl", rows[i].label);
     cJSON_AddNumberToObject(row, "ops_per_second", rows[i].ops_per_second);
+    cJSON *rounds = cJSON_AddArrayToObject(row, "round_ops_per_second");
+    for (unsigned r = 0; r < rows[i].rounds; r++)
+      cJSON_AddItemToArray(rounds, cJSON_CreateNumber(rows[i].round_ops[r]));
     cJSON_AddNumberToObject(row, "p50_ns", (double)rows[i].p50);
     cJSON_AddNumberToObject(row, "p90_ns", (double)rows[i].p90);
     cJSON_AddNumberToObject(row, "p99_ns", (double)rows[i].p99);
@@ -322,6 +333,12 @@ int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
     const char *label = cJSON_GetStringValue(cJSON_GetObjectItem(row, "impl"));
     snprintf(out->label, sizeof out->label, "%s", label ? label : "?");
     out->ops_per_second = number_of(row, "ops_per_second");
+    const cJSON *round;
+    cJSON_ArrayForEach(round,
+                       cJSON_GetObjectItem(row, "round_ops_per_second")) {
+      if (out->rounds < REPORT_MAX_ROUNDS)
+        out->round_ops[out->rounds++] = cJSON_GetNumberValue(round);
+    }
     out->p50 = (uint64_t)number_of(row, "p50_ns");
     out->p90 = (uint64_t)number_of(row, "p90_ns");
     out->p99 = (uint64_t)number_of(row, "p99_ns");

@@ -10,13 +10,17 @@
 #include "loadgen.h"
 #include "stages.h"
 
+#define REPORT_MAX_ROUNDS LOADGEN_MAX_ROUNDS
+
 /* One implementation's line in the load table. */
 typedef struct report_load_row {
   char label[64];
-  double ops_per_second;
-  uint64_t p50, p90, p99, p999, max; /* ns */
-  int64_t bytes_per_key;             /* -1 when unknown */
-  double hit_ratio;                  /* -1 when not measured */
+  double ops_per_second;               /* the median round's */
+  double round_ops[REPORT_MAX_ROUNDS]; /* each round's, in the order run */
+  unsigned rounds;                     /* how many round_ops holds */
+  uint64_t p50, p90, p99, p999, max;   /* ns */
+  int64_t bytes_per_key;               /* -1 when unknown */
+  double hit_ratio;                    /* -1 when not measured */
   uint64_t operations, errors;
   int first_error;
   /* Keys filled before the fill budget ran out, when short of key_count
@@ -48,15 +52,15 @@ const char *report_format_rate(double per_second, char *buf, size_t size);
 void report_stage(FILE *out, int colors, const kata_stage_t *stage,
                   const stage_result_t *result, const char *replay);
 
-/* A row from a subject's merged results, after a run over key_count
- * keys. */
+/* A row from a subject's merged results, after rounds rounds over
+ * key_count keys. */
 void report_row_from_subject(report_load_row_t *row,
-                             const loadgen_subject_t *subject,
+                             const loadgen_subject_t *subject, unsigned rounds,
                              uint64_t key_count);
 
 /* The load table: one row per implementation, ratios against the row at
- * reference_index (-1: no ratio column), then a one-line verdict about
- * row 0 when it is not the reference. */
+ * reference_index (-1: no ratio column; the median of the rounds' paired
+ * ratios), then a one-line verdict about row 0 (verdict.h). */
 void report_load_table(FILE *out, int colors, const report_load_title_t *title,
                        const report_load_row_t *rows, size_t count,
                        int reference_index);
