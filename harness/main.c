@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "proc.h"
 #include "registry.h"
 
 static void usage(FILE *out) {
@@ -216,6 +217,7 @@ int main(int argc, char **argv) {
     return command_httpload(&options);
   }
   if (strcmp(command, "list") == 0 && optind >= argc) {
+    proc_forward_interrupts();
     if (options.impl != NULL) {
       fprintf(stderr, "sdkata list: --impl needs a kata: sdkata list KATA "
                       "--impl SPEC\n");
@@ -244,6 +246,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sdkata: threads, rounds, seconds and keys must be > 0\n");
     return 2;
   }
+  /* A Ctrl-C during a stage or a load ends its processes too. */
+  if (strcmp(command, "serve") != 0)
+    proc_forward_interrupts();
   if (strcmp(command, "list") == 0)
     return command_list(&options);
   if (strcmp(command, "check") == 0)

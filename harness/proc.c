@@ -1,4 +1,5 @@
-/* proc.c - runs a child process to completion under a time limit (libuv). */
+/* proc.c - runs a child process to completion under a time limit (libuv),
+ * and ends every process it started with it. */
 #include "proc.h"
 
 #include <errno.h>
@@ -11,6 +12,9 @@
 #include <uv.h>
 
 extern char **environ;
+
+/* The process group proc_run is waiting for, for the interrupt handler. */
+static volatile sig_atomic_t running_group;
 
 typedef struct proc_run_state {
   uv_process_t process;
@@ -36,7 +40,24 @@ static void on_process_exit(uv_process_t *process, int64_t exit_status,
 static void on_timeout(uv_timer_t *timer) {
   proc_run_state_t *state = timer->data;
   state->result->timed_out = 1;
-  uv_process_kill(&state->process, SIGKILL);
+  kill(-state->process.pid, SIGKILL);
+}
+
+static void on_interrupt(int sig) {
+  if (running_group > 0)
+    kill(-running_group, SIGKILL);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void proc_forward_interrupts(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, NULL);
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGHUP, &action, NULL);
 }
 
 /* 1 when entry ("K=V") sets the variable that change ("K=V" or "K")
@@ -103,16 +124,23 @@ int proc_run(char *const argv[], char *const env_add[], const char *output_path,
       .exit_cb = on_process_exit,
       .stdio_count = 3,
       .stdio = stdio,
+      /* setsid(): the child leads a group that its own children join. */
+      .flags = UV_PROCESS_DETACHED,
   };
   state.process.data = &state;
   int rc = uv_spawn(&loop, &state.process, &options);
   if (rc == 0) {
+    pid_t group = state.process.pid;
+    running_group = group;
     state.handles_open = 2;
     uv_timer_init(&loop, &state.timer);
     state.timer.data = &state;
     if (timeout_ms > 0)
       uv_timer_start(&state.timer, on_timeout, timeout_ms, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
+    /* What the child left behind goes with it. */
+    kill(-group, SIGKILL);
+    running_group = 0;
   } else {
     uv_close((uv_handle_t *)&state.process, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
