@@ -74,6 +74,10 @@ const char *stagekit_replay(void) {
 static char crash_note_path[768];
 static char step_note_path[768];
 static char fact_note_path[768];
+/* The test's own process: a process it forks (a worker, a replay run apart
+ * to survive a crash) inherits the handlers and the paths, and must not
+ * overwrite the test's notes with its own. */
+static pid_t guarded_pid;
 
 static void note_paths_init(void) {
   crash_note_path[0] = step_note_path[0] = fact_note_path[0] = '\0';
@@ -115,7 +119,7 @@ static const char *signal_name(int signal_number) {
 }
 
 static void on_fatal_signal(int signal_number) {
-  if (crash_note_path[0] != '\0') {
+  if (crash_note_path[0] != '\0' && getpid() == guarded_pid) {
     int fd = open(crash_note_path, O_WRONLY | O_TRUNC | O_CREAT, 0644);
     if (fd >= 0) {
       /* Line 1: the signal; line 2: the step the test was at. */
@@ -163,6 +167,7 @@ void stagekit_guard(void) {
   for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
     sigaction(signals[i], &action, NULL);
   current_step[0] = '\0';
+  guarded_pid = getpid();
   note_paths_init();
   /* backtrace() loads libgcc on first use, which is not safe inside a
    * signal handler: do it now. */
@@ -185,7 +190,7 @@ void stagekit_step(const char *format, ...) {
   va_end(args);
   /* A hang ends in SIGKILL, which no handler sees, so the step is also
    * kept in a file that the harness reads after a timeout. */
-  if (step_note_path[0] == '\0')
+  if (step_note_path[0] == '\0' || getpid() != guarded_pid)
     return;
   int fd = open(step_note_path, O_WRONLY | O_TRUNC | O_CREAT, 0644);
   if (fd < 0)

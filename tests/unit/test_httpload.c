@@ -31,7 +31,7 @@ typedef struct responder {
   unsigned stall_ms;
   uint64_t stalled_ns; /* how long the freeze really lasted (a busy machine
                           makes a sleep longer) */
-  bool garbage; /* answer with something that is not HTTP */
+  bool garbage;        /* answer with something that is not HTTP */
   atomic_uint_fast64_t answered;
 } responder_t;
 
