@@ -1,43 +1,23 @@
 # Makefile - the front a candidate types. It installs what is missing,
 # configures and builds with CMake (incrementally), then runs sdkata.
-#   make kata=rate_limiter check   [impl= stage= seed= sanitize=1 json=FILE]
+#   make kata=KATA check   [impl= stage= seed= json=FILE sanitize=1]
 #        load: [threads= rounds= seconds= keys= dist= rate=]
-#   make kata=rate_limiter bench   the longer comparison + microbenchmarks
-#        [mode=http: the HTTP gateway against nginx, httpload against wrk]
-#        [mode=redis: the Redis-backed limiter against redis-benchmark]
-#        [mode=resp: kata=lru_cache served, against redis-server]
-#   make kata=rate_limiter serve   over HTTP on 127.0.0.1 [impl= port=
-#        algorithm= limit= window=; algorithm=redis: redis=HOST:PORT
-#        fail_open=0|1]
-#   make kata=lru_cache serve      over RESP on 127.0.0.1:6380 [impl= port=
-#        max_entries= max_bytes= policy=lru|own]
-#   make kata=rate_limiter serve-check  the served gateway's tests, over real
-#        sockets, against solution.c (or impl=FILE.c)
+#   make kata=KATA bench   the longer comparison + microbenchmarks [mode=]
+#   make kata=KATA serve   over the kata's protocol on 127.0.0.1 [impl=
+#        port= and the kata's own options: make kata=KATA help]
+#   make kata=KATA serve-check  the served kata's tests, over real sockets
+#   make kata=KATA help    the kata's own options
 #   make test-repeat n=20  the whole suite n times beside a CPU hog
 #   make list | test | deps | clean | format | format-check
+#
+# Every name=value typed after make, but those the Makefile itself reads
+# (kata, sanitize, mode, n), reaches sdkata as --name=value: the harness's
+# options and the kata's alike, each checked by sdkata, so a kata's options
+# need no line here.
 
-kata ?= rate_limiter
-impl ?=
-stage ?=
-seed ?=
-sanitize ?=
-json ?=
-threads ?=
-rounds ?=
-seconds ?=
-keys ?=
-dist ?=
-rate ?=
-port ?=
-mode ?=
-algorithm ?=
-limit ?=
-window ?=
-redis ?=
-fail_open ?=
-max_entries ?=
-max_bytes ?=
-policy ?=
+MAKE_ONLY := kata sanitize mode n
+PASSED := $(filter-out $(addsuffix =%,$(MAKE_ONLY)),$(MAKEOVERRIDES))
+ARGS := $(addprefix --,$(PASSED))
 n ?= 20
 
 ifeq ($(sanitize),1)
@@ -49,15 +29,9 @@ CMAKE_FLAGS :=
 endif
 
 SDKATA := $(BUILD)/sdkata
-RUN_FLAGS := $(if $(impl),--impl $(impl)) $(if $(stage),--stage $(stage)) \
-             $(if $(seed),--seed $(seed)) $(if $(json),--json $(json)) \
-             $(if $(threads),--threads $(threads)) \
-             $(if $(rounds),--rounds $(rounds)) \
-             $(if $(seconds),--seconds $(seconds)) $(if $(keys),--keys $(keys)) \
-             $(if $(dist),--dist $(dist)) $(if $(rate),--rate $(rate))
 FORMATTED := $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
 
-.PHONY: all deps build check bench list mutants serve serve-check test \
+.PHONY: all deps build check help bench list mutants serve serve-check test \
         test-sanitize test-repeat \
         clean format format-check
 
@@ -82,7 +56,10 @@ build: $(BUILD)/CMakeCache.txt
 	@ln -sf $(BUILD)/compile_commands.json compile_commands.json
 
 check: build
-	@$(SDKATA) check $(kata) $(RUN_FLAGS)
+	@$(SDKATA) check $(kata) $(ARGS)
+
+help: build
+	@$(SDKATA) help $(kata)
 
 # mode=http: the kata's HTTP gateway against nginx, and httpload against
 # wrk, instead (bench/http_compare.sh; about 40 s), then p99 against load
@@ -103,7 +80,7 @@ else ifeq ($(mode),http)
 else
 	@# The references' figures follow even when the learner's file has
 	@# nothing to measure yet (its verdict is printed above them).
-	@$(SDKATA) bench $(kata) $(RUN_FLAGS) || true
+	@$(SDKATA) bench $(kata) $(ARGS) || true
 	@if [ -x $(BUILD)/bench/microbench ]; then \
 	  echo "microbenchmarks (google-benchmark):"; \
 	  $(BUILD)/bench/microbench --benchmark_min_time=0.2 \
@@ -119,15 +96,7 @@ endif
 endif
 
 serve: build
-	@$(SDKATA) serve $(kata) $(if $(impl),--impl $(impl)) \
-	  $(if $(port),--port $(port)) \
-	  $(if $(algorithm),--algorithm $(algorithm)) \
-	  $(if $(limit),--limit $(limit)) $(if $(window),--window $(window)) \
-	  $(if $(redis),--redis $(redis)) \
-	  $(if $(fail_open),--fail-open $(fail_open)) \
-	  $(if $(max_entries),--max-entries $(max_entries)) \
-	  $(if $(max_bytes),--max-bytes $(max_bytes)) \
-	  $(if $(policy),--policy $(policy))
+	@$(SDKATA) serve $(kata) $(ARGS)
 
 # The gateway's end-to-end tests against the learner's file: status codes,
 # RateLimit fields, bad requests, pipelining, concurrent clients.
@@ -139,10 +108,10 @@ serve-check: build
 	  $(BUILD)/tests/e2e_tests --filter 'serve/a_learners_file*'
 
 list: build
-	@$(SDKATA) list $(if $(impl),$(kata) --impl $(impl))
+	@$(SDKATA) list $(kata) $(ARGS)
 
 mutants: build
-	@$(SDKATA) mutants $(kata) $(if $(seed),--seed $(seed))
+	@$(SDKATA) mutants $(kata) $(ARGS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2

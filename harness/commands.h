@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kata.h"
+#include "options.h"
 
 /* --port was not given: serve uses the kata's port, httpload 8080. */
 #define COMMAND_PORT_UNSET (-2)
@@ -36,13 +37,15 @@ typedef struct command_options {
   const char *subjects[8]; /* load child: "label=path,path" */
   int subject_count;
   int port; /* serve, httpload: 0 picks a free one; COMMAND_PORT_UNSET */
-  const char *serve_options; /* serve: "name=value ..." for the kata */
-  unsigned connections;      /* httpload: keep-alive connections */
-  double warmup_seconds;     /* httpload: not recorded */
-  const char *path;          /* httpload: the request's path */
-  const char *header;        /* httpload: "Name: value" sent every time */
-  const char *key_header;    /* httpload: a header naming one of key_count
-                                keys, drawn uniformly per request */
+  /* The kata's own options, as its table declares them (kata->options),
+   * parsed and with their defaults; NULL without a kata. */
+  const option_value_t *kata_values;
+  unsigned connections;   /* httpload: keep-alive connections */
+  double warmup_seconds;  /* httpload: not recorded */
+  const char *path;       /* httpload: the request's path */
+  const char *header;     /* httpload: "Name: value" sent every time */
+  const char *key_header; /* httpload: a header naming one of key_count
+                             keys, drawn uniformly per request */
 } command_options_t;
 
 /* Each returns the process's exit status: 0 all good, 1 a verdict that is

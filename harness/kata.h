@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "options.h"
 #include "plugin.h"
 #include "resp.h"
 
@@ -64,14 +65,20 @@ typedef struct kata {
   /* Builds the keys once before load: key_count keys. Returns 0 or error. */
   int (*prepare_keys)(uint64_t key_count);
   void (*release_keys)(void);
+  /* The kata's own options (sdkata help KATA lists them): the command
+   * line takes them as --name VALUE, make as name=VALUE, and the harness
+   * parses and checks each against its spec. */
+  const option_spec_t *options;
+  size_t option_count;
   /* Serving over HTTP or RESP (sdkata serve); serve_open NULL: the kata
-   * cannot be served. serve_open makes, from plugin and options ("name=value"
-   * words separated by spaces, as the command line gave them; may be empty),
-   * the state serve_http or serve_resp answers with. Returns 0; -ENOSYS
-   * when the plug-in does not implement what options ask for (another
-   * plug-in of a set may); -EINVAL when options are wrong (it has said why
-   * on stderr); or another negative errno code. */
-  int (*serve_open)(const plugin_t *plugin, const char *options, void **state);
+   * cannot be served. serve_open makes, from plugin and values (one per
+   * entry of options, in its order, parsed and with defaults applied), the
+   * state serve_http or serve_resp answers with. Returns 0; -ENOSYS when
+   * the plug-in does not implement what the values ask for (another
+   * plug-in of a set may); -EINVAL when the values do not go together (it
+   * has said why on stderr); or another negative errno code. */
+  int (*serve_open)(const plugin_t *plugin, const option_value_t *values,
+                    void **state);
   void (*serve_close)(void *state);
   /* Answers one request; runs on the server's loop thread, one at a time. */
   void (*serve_http)(void *state, const http_request_t *req,

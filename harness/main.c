@@ -1,13 +1,93 @@
-/* main.c - the sdkata command line: parses options and runs a command. */
-#include <getopt.h>
+/* main.c - the sdkata command line: parses the harness's options and the
+ * kata's own (both tables, options.h) strictly, then runs a command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "commands.h"
+#include "loadgen.h"
+#include "options.h"
 #include "proc.h"
 #include "registry.h"
+
+/* The harness's options, in the order of the table below. */
+enum {
+  OPT_IMPL,
+  OPT_STAGE,
+  OPT_SEED,
+  OPT_JSON,
+  OPT_NO_LOAD,
+  OPT_THREADS,
+  OPT_ROUNDS,
+  OPT_SECONDS,
+  OPT_KEYS,
+  OPT_DIST,
+  OPT_RATE,
+  OPT_ONLY,
+  OPT_BASELINE,
+  OPT_PORT,
+  OPT_CONNECTIONS,
+  OPT_WARMUP,
+  OPT_PATH,
+  OPT_HEADER,
+  OPT_KEY_HEADER,
+  OPT_WORKLOAD,
+  OPT_SUBJECT,
+  OPT_HELP,
+  OPT_COUNT
+};
+
+static const option_spec_t harness_options[OPT_COUNT] = {
+    [OPT_IMPL] = {"impl", OPTION_TEXT, NULL,
+                  "solution (default), reference, naive, a reference's or "
+                  "mutant's name, or a .c/.so path"},
+    [OPT_STAGE] = {"stage", OPTION_COUNT, NULL,
+                   "run only stage N (0: every stage)", NULL, 0, 64},
+    [OPT_SEED] = {"seed", OPTION_COUNT, NULL,
+                  "replay a run (default: a new seed, printed)"},
+    [OPT_JSON] = {"json", OPTION_TEXT, NULL, "also write the results here"},
+    [OPT_NO_LOAD] = {"no_load", OPTION_FLAG, NULL, "stages only"},
+    [OPT_THREADS] = {"threads", OPTION_COUNT, "2", "load: threads", NULL, 1,
+                     256},
+    [OPT_ROUNDS] = {"rounds", OPTION_COUNT, "3",
+                    "load: interleaved rounds (bench: 5)", NULL, 1,
+                    LOADGEN_MAX_ROUNDS},
+    [OPT_SECONDS] = {"seconds", OPTION_SECONDS, "1",
+                     "load: seconds per round (bench: 3)", NULL, 1000000,
+                     3600 * 1000000000ULL},
+    [OPT_KEYS] = {"keys", OPTION_COUNT, NULL,
+                  "load: key count (default: the kata's)", NULL, 1, 1000000000},
+    [OPT_DIST] = {"dist", OPTION_TEXT, "zipf",
+                  "load: uniform | zipf[:theta] | hotspot[:frac:share]"},
+    [OPT_RATE] = {"rate", OPTION_COUNT, "0",
+                  "load: open-loop operations per second (0: closed loop)",
+                  NULL, 0, 1000000000},
+    [OPT_ONLY] = {"only", OPTION_TEXT, NULL, "mutants: just this one"},
+    [OPT_BASELINE] = {"baseline", OPTION_FLAG, NULL,
+                      "mutants: the naive baseline, against the stage its "
+                      "files name (sdkata-expect: stage N)"},
+    [OPT_PORT] = {"port", OPTION_COUNT, NULL,
+                  "serve: the port (default: the kata's; 0 picks a free "
+                  "one); httpload: the server's",
+                  NULL, 0, 65535},
+    [OPT_CONNECTIONS] = {"connections", OPTION_COUNT, "50",
+                         "httpload: keep-alive connections", NULL, 1, 10000},
+    [OPT_WARMUP] = {"warmup", OPTION_SECONDS, "1",
+                    "httpload: seconds sent but not recorded", NULL, 0,
+                    3600 * 1000000000ULL},
+    [OPT_PATH] = {"path", OPTION_TEXT, "/", "httpload: the request's path"},
+    [OPT_HEADER] = {"header", OPTION_TEXT, NULL,
+                    "httpload: a header sent every time ('Name: value')"},
+    [OPT_KEY_HEADER] = {"key_header", OPTION_TEXT, NULL,
+                        "httpload: a header naming one of --keys keys per "
+                        "request"},
+    [OPT_WORKLOAD] = {"workload", OPTION_COUNT, NULL,
+                      "(internal) load-child: which workload", NULL, 0, 64},
+    [OPT_SUBJECT] = {"subject", OPTION_TEXT, NULL,
+                     "(internal) load-child: label=path,path (repeatable)"},
+    [OPT_HELP] = {"help", OPTION_FLAG, NULL, "this help"},
+};
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -22,42 +102,13 @@ static void usage(FILE *out) {
           "  mutants KATA  prove each mutant is rejected by its stage\n"
           "  serve KATA    serve the implementation on 127.0.0.1 over the "
           "kata's protocol\n"
-          "                (HTTP; RESP2 for lru_cache: redis-cli works) "
-          "until Ctrl-C\n"
+          "                until Ctrl-C (its own options: sdkata help KATA)\n"
           "  httpload      load an HTTP server on 127.0.0.1:PORT and print "
           "req/s and latency\n"
-          "options:\n"
-          "  --impl SPEC   solution (default), reference, naive, a "
-          "reference's or mutant's name, or a .c/.so path\n"
-          "  --stage N     run only stage N\n"
-          "  --seed N      replay a run (default: a new seed, printed)\n"
-          "  --json FILE   also write the results as JSON\n"
-          "  --no-load     stages only\n"
-          "  --threads N --rounds N --seconds S --keys N --dist D --rate R\n"
-          "                load: threads, interleaved rounds, seconds per "
-          "round, key count,\n"
-          "                uniform | zipf[:theta] | hotspot[:frac:share], "
-          "open-loop ops/s (0: closed)\n"
-          "  --only NAME   mutants: just this one\n"
-          "  --baseline    mutants: the naive baseline instead, which its "
-          "files say\n"
-          "                a stage must reject (sdkata-expect: stage N)\n"
-          "  --port N      serve: the port (default: the kata's, 8080 for "
-          "HTTP,\n"
-          "                6380 for RESP; 0 picks a free one)\n"
-          "  --algorithm NAME --limit N --window SECONDS      (rate_limiter)\n"
-          "  --algorithm redis [--redis HOST:PORT] [--fail-open 0|1]\n"
-          "  --max-entries N --max-bytes N --policy lru|own   (lru_cache)\n"
-          "                serve: passed on to the kata as name=value "
-          "(defaults: its own)\n"
-          "  --connections N --warmup S --path /P --header 'Name: value'\n"
-          "  --key-header NAME\n"
-          "                httpload: keep-alive connections (default 50), "
-          "warm-up (default 1 s),\n"
-          "                path (default /), a header sent every time, a "
-          "header naming one of\n"
-          "                --keys keys per request; with --port, --threads, "
-          "--seconds, --rate, --json\n"
+          "  help [KATA]   this, and a kata's own options\n"
+          "options (--name VALUE or --name=VALUE; '_' and '-' alike):\n");
+  options_print(out, harness_options, OPT_COUNT);
+  fprintf(out,
           "exit codes of check and bench:\n"
           "  0  every required stage that ran passed (an optional stage may "
           "be left\n"
@@ -69,6 +120,20 @@ static void usage(FILE *out) {
           "  3  no stage failed, but a required stage was not attempted "
           "(the last\n"
           "     line says which, and where its rule is)\n");
+}
+
+/* A kata's own options, for sdkata help KATA. */
+static void kata_usage(FILE *out, const kata_t *kata) {
+  fprintf(out, "%s - %s\n", kata->name, kata->title);
+  if (kata->option_count == 0) {
+    fprintf(out, "  (no options of its own)\n");
+    return;
+  }
+  fprintf(out,
+          "its options (sdkata serve %s --name VALUE; make kata=%s "
+          "serve name=VALUE):\n",
+          kata->name, kata->name);
+  options_print(out, kata->options, kata->option_count);
 }
 
 static const kata_t *find_kata(const char *name) {
@@ -88,184 +153,236 @@ static uint64_t fresh_seed(void) {
          1;
 }
 
+/* Says an option is not one of ours or the kata's, and which are. */
+static void refuse_unknown(const char *name, size_t name_len,
+                           const kata_t *kata) {
+  const option_spec_t *closest =
+      options_closest(harness_options, OPT_COUNT, name, name_len);
+  const option_spec_t *kata_closest =
+      kata ? options_closest(kata->options, kata->option_count, name, name_len)
+           : NULL;
+  if (kata_closest != NULL)
+    closest = kata_closest;
+  fprintf(stderr, "sdkata: there is no option --%.*s", (int)name_len, name);
+  if (closest != NULL) {
+    char names[128];
+    options_names(closest, 1, names, sizeof names);
+    fprintf(stderr, "; did you mean %s?", names);
+  }
+  fprintf(stderr, "\n");
+  if (kata != NULL && kata->option_count > 0) {
+    char names[1024];
+    options_names(kata->options, kata->option_count, names, sizeof names);
+    fprintf(stderr, "  %s's own: %s\n", kata->name, names);
+  }
+  fprintf(stderr, "  sdkata help%s%s lists every option\n", kata ? " " : "",
+          kata ? kata->name : "");
+}
+
+/* Everything parsed from argv. */
+typedef struct parsed {
+  const kata_t *kata;
+  option_value_t values[OPT_COUNT];
+  option_value_t *kata_values; /* kata->option_count of them */
+  const char *subjects[8];
+  int subject_count;
+} parsed_t;
+
+/* Parses argv[2..]: the kata (the first word after the command), then
+ * options of the harness or the kata. Returns 0, or 2 having said why. */
+static int parse_arguments(int argc, char **argv, parsed_t *parsed) {
+  int first = 2;
+  if (argc > 2 && argv[2][0] != '-') {
+    parsed->kata = find_kata(argv[2]);
+    if (parsed->kata == NULL) {
+      fprintf(stderr, "sdkata: no kata named \"%s\" (sdkata list shows them)\n",
+              argv[2]);
+      return 2;
+    }
+    first = 3;
+    parsed->kata_values =
+        calloc(parsed->kata->option_count + 1, sizeof *parsed->kata_values);
+    if (parsed->kata_values == NULL)
+      return 2;
+  }
+  const kata_t *kata = parsed->kata;
+  for (int i = first; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "-h") == 0)
+      arg = "--help";
+    if (strncmp(arg, "--", 2) != 0) {
+      fprintf(stderr,
+              "sdkata: unexpected \"%s\": options are --name VALUE, and the "
+              "kata comes right after the command\n",
+              arg);
+      return 2;
+    }
+    const char *name = arg + 2;
+    const char *equals = strchr(name, '=');
+    size_t name_len = equals ? (size_t)(equals - name) : strlen(name);
+    option_value_t *value = NULL;
+    const option_spec_t *spec =
+        options_find(harness_options, OPT_COUNT, name, name_len);
+    if (spec != NULL) {
+      value = &parsed->values[spec - harness_options];
+    } else if (kata != NULL &&
+               (spec = options_find(kata->options, kata->option_count, name,
+                                    name_len)) != NULL) {
+      value = &parsed->kata_values[spec - kata->options];
+    } else {
+      refuse_unknown(name, name_len, kata);
+      return 2;
+    }
+    const char *text = equals ? equals + 1 : NULL;
+    if (text == NULL && spec->kind == OPTION_FLAG)
+      text = "1";
+    if (text == NULL) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "sdkata: --%.*s wants a value\n", (int)name_len, name);
+        return 2;
+      }
+      text = argv[++i];
+    }
+    if (text[0] == '\0')
+      continue; /* make's "seed=" : as if not given */
+    if (value == &parsed->values[OPT_SUBJECT]) {
+      if (parsed->subject_count == 8) {
+        fprintf(stderr, "sdkata: at most 8 --subject\n");
+        return 2;
+      }
+      parsed->subjects[parsed->subject_count++] = text;
+      continue;
+    }
+    char why[512];
+    if (options_parse(spec, text, value, why, sizeof why) != 0) {
+      fprintf(stderr, "sdkata: %s\n", why);
+      return 2;
+    }
+  }
+  char why[512];
+  if (options_apply_fallbacks(harness_options, OPT_COUNT, parsed->values, why,
+                              sizeof why) != 0 ||
+      (kata != NULL &&
+       options_apply_fallbacks(kata->options, kata->option_count,
+                               parsed->kata_values, why, sizeof why) != 0)) {
+    fprintf(stderr, "sdkata: a default is wrong: %s\n", why);
+    return 2;
+  }
+  return 0;
+}
+
+/* The parsed values into the options the commands read. */
+static void fill_options(const parsed_t *parsed, const char *command,
+                         command_options_t *options) {
+  const option_value_t *v = parsed->values;
+  *options = (command_options_t){
+      .command = command,
+      .kata = parsed->kata,
+      .impl = v[OPT_IMPL].set ? v[OPT_IMPL].text : NULL,
+      .stage = (int)v[OPT_STAGE].number,
+      .seed = v[OPT_SEED].number,
+      .seed_given = v[OPT_SEED].set,
+      .sanitize = SDKATA_SANITIZED,
+      .json_path = v[OPT_JSON].set ? v[OPT_JSON].text : NULL,
+      .no_load = (int)v[OPT_NO_LOAD].number,
+      .threads = (unsigned)v[OPT_THREADS].number,
+      .rounds = (unsigned)v[OPT_ROUNDS].number,
+      .seconds = (double)v[OPT_SECONDS].number / 1e9,
+      .rate = v[OPT_RATE].number,
+      .key_count = v[OPT_KEYS].set ? v[OPT_KEYS].number : COMMAND_KEYS_UNSET,
+      .distribution = v[OPT_DIST].text,
+      .only = v[OPT_ONLY].set ? v[OPT_ONLY].text : NULL,
+      .baseline = (int)v[OPT_BASELINE].number,
+      .workload = v[OPT_WORKLOAD].set ? (int)v[OPT_WORKLOAD].number : -1,
+      .subject_count = parsed->subject_count,
+      .port = v[OPT_PORT].set ? (int)v[OPT_PORT].number : COMMAND_PORT_UNSET,
+      .kata_values = parsed->kata_values,
+      .connections = (unsigned)v[OPT_CONNECTIONS].number,
+      .warmup_seconds = (double)v[OPT_WARMUP].number / 1e9,
+      .path = v[OPT_PATH].text,
+      .header = v[OPT_HEADER].set ? v[OPT_HEADER].text : NULL,
+      .key_header = v[OPT_KEY_HEADER].set ? v[OPT_KEY_HEADER].text : NULL,
+  };
+  for (int i = 0; i < parsed->subject_count; i++)
+    options->subjects[i] = parsed->subjects[i];
+}
+
+/* Runs command with options; the kata is already checked when needed. */
+static int run_command(const char *command, command_options_t *options,
+                       const parsed_t *parsed) {
+  /* A Ctrl-C during a stage or a load ends its processes too. */
+  if (strcmp(command, "serve") != 0)
+    proc_forward_interrupts();
+  if (strcmp(command, "list") == 0)
+    return command_list(options);
+  if (strcmp(command, "httpload") == 0) {
+    if (options->key_count == COMMAND_KEYS_UNSET)
+      options->key_count = COMMAND_DEFAULT_KEYS;
+    return command_httpload(options);
+  }
+  if (options->kata == NULL) {
+    fprintf(stderr,
+            "sdkata %s: which kata? (sdkata list shows them; with make: make "
+            "kata=NAME %s)\n",
+            command, command);
+    return 2;
+  }
+  if (options->key_count == COMMAND_KEYS_UNSET)
+    options->key_count =
+        strcmp(command, "check") == 0 && options->kata->check_keys != 0
+            ? options->kata->check_keys
+            : COMMAND_DEFAULT_KEYS;
+  if (strcmp(command, "check") == 0)
+    return command_check(options);
+  if (strcmp(command, "bench") == 0) {
+    /* bench measures longer unless told otherwise. */
+    if (!parsed->values[OPT_ROUNDS].given)
+      options->rounds = 5;
+    if (!parsed->values[OPT_SECONDS].given)
+      options->seconds = 3.0;
+    return command_bench(options);
+  }
+  if (strcmp(command, "mutants") == 0)
+    return command_mutants(options);
+  if (strcmp(command, "serve") == 0)
+    return command_serve(options);
+  if (strcmp(command, "load-child") == 0)
+    return command_load_child(options);
+  fprintf(stderr, "sdkata: no command \"%s\"\n", command);
+  usage(stderr);
+  return 2;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
   }
   const char *command = argv[1];
-  if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
-      strcmp(command, "help") == 0) {
-    usage(stdout);
-    return 0;
-  }
-  command_options_t options = {
-      .command = command,
-      .threads = 2,
-      .rounds = 3,
-      .seconds = 1.0,
-      .key_count = COMMAND_KEYS_UNSET,
-      .distribution = "zipf",
-      .workload = -1,
-      .sanitize = SDKATA_SANITIZED,
-      .port = COMMAND_PORT_UNSET,
-      .connections = 50,
-      .warmup_seconds = 1.0,
-      .path = "/",
-  };
-  /* serve: the kata's own options, passed on as "name=value" words. */
-  char serve_options[512] = "";
-  size_t serve_length = 0;
-  enum {
-    OPT_NO_LOAD = 256,
-    OPT_SERVE_OPTION,
-    OPT_CONNECTIONS,
-    OPT_WARMUP,
-    OPT_PATH,
-    OPT_HEADER,
-    OPT_KEY_HEADER
-  };
-  static const struct option long_options[] = {
-      {"impl", required_argument, NULL, 'i'},
-      {"stage", required_argument, NULL, 's'},
-      {"seed", required_argument, NULL, 'S'},
-      {"json", required_argument, NULL, 'j'},
-      {"no-load", no_argument, NULL, OPT_NO_LOAD},
-      {"threads", required_argument, NULL, 't'},
-      {"rounds", required_argument, NULL, 'r'},
-      {"seconds", required_argument, NULL, 'd'},
-      {"keys", required_argument, NULL, 'k'},
-      {"dist", required_argument, NULL, 'D'},
-      {"rate", required_argument, NULL, 'R'},
-      {"only", required_argument, NULL, 'o'},
-      {"baseline", no_argument, NULL, 'B'},
-      {"workload", required_argument, NULL, 'w'},
-      {"subject", required_argument, NULL, 'u'},
-      {"port", required_argument, NULL, 'p'},
-      {"algorithm", required_argument, NULL, OPT_SERVE_OPTION},
-      {"limit", required_argument, NULL, OPT_SERVE_OPTION},
-      {"window", required_argument, NULL, OPT_SERVE_OPTION},
-      {"redis", required_argument, NULL, OPT_SERVE_OPTION},
-      {"fail-open", required_argument, NULL, OPT_SERVE_OPTION},
-      {"max-entries", required_argument, NULL, OPT_SERVE_OPTION},
-      {"max-bytes", required_argument, NULL, OPT_SERVE_OPTION},
-      {"policy", required_argument, NULL, OPT_SERVE_OPTION},
-      {"connections", required_argument, NULL, OPT_CONNECTIONS},
-      {"warmup", required_argument, NULL, OPT_WARMUP},
-      {"path", required_argument, NULL, OPT_PATH},
-      {"header", required_argument, NULL, OPT_HEADER},
-      {"key-header", required_argument, NULL, OPT_KEY_HEADER},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
-  optind = 2;
-  int option, index;
-  while ((option = getopt_long(argc, argv, "h", long_options, &index)) != -1) {
-    switch (option) {
-    case 'i': options.impl = *optarg ? optarg : NULL; break;
-    case 's': options.stage = atoi(optarg); break;
-    case 'S':
-      if (*optarg) {
-        options.seed = strtoull(optarg, NULL, 10);
-        options.seed_given = 1;
-      }
-      break;
-    case 'j': options.json_path = *optarg ? optarg : NULL; break;
-    case OPT_NO_LOAD: options.no_load = 1; break;
-    case 't': options.threads = (unsigned)atoi(optarg); break;
-    case 'r': options.rounds = (unsigned)atoi(optarg); break;
-    case 'd': options.seconds = atof(optarg); break;
-    case 'k': options.key_count = strtoull(optarg, NULL, 10); break;
-    case 'D': options.distribution = optarg; break;
-    case 'R': options.rate = strtoull(optarg, NULL, 10); break;
-    case 'o': options.only = optarg; break;
-    case 'B': options.baseline = 1; break;
-    case 'w': options.workload = atoi(optarg); break;
-    case 'u':
-      if (options.subject_count < 8)
-        options.subjects[options.subject_count++] = optarg;
-      break;
-    case 'p': {
-      char *end;
-      long port = strtol(optarg, &end, 10);
-      options.port =
-          *optarg && !*end && port >= 0 && port <= 65535 ? (int)port : -1;
-      break;
-    }
-    case OPT_SERVE_OPTION:
-      if (serve_length < sizeof serve_options)
-        serve_length += (size_t)snprintf(serve_options + serve_length,
-                                         sizeof serve_options - serve_length,
-                                         "%s%s=%s", serve_length ? " " : "",
-                                         long_options[index].name, optarg);
-      options.serve_options = serve_options;
-      break;
-    case OPT_CONNECTIONS: options.connections = (unsigned)atoi(optarg); break;
-    case OPT_WARMUP: options.warmup_seconds = atof(optarg); break;
-    case OPT_PATH: options.path = optarg; break;
-    case OPT_HEADER: options.header = *optarg ? optarg : NULL; break;
-    case OPT_KEY_HEADER: options.key_header = *optarg ? optarg : NULL; break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
-    }
-  }
-  if (!options.seed_given)
-    options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
-  if (strcmp(command, "httpload") == 0) {
-    if (options.key_count == COMMAND_KEYS_UNSET)
-      options.key_count = COMMAND_DEFAULT_KEYS;
-    return command_httpload(&options);
-  }
-  if (strcmp(command, "list") == 0 && optind >= argc) {
-    proc_forward_interrupts();
-    if (options.impl != NULL) {
+  if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0)
+    command = "help";
+  parsed_t parsed = {0};
+  int status = parse_arguments(argc, argv, &parsed);
+  if (status == 0 &&
+      (strcmp(command, "help") == 0 || parsed.values[OPT_HELP].number)) {
+    if (parsed.kata != NULL)
+      kata_usage(stdout, parsed.kata);
+    else
+      usage(stdout);
+  } else if (status == 0) {
+    command_options_t options;
+    fill_options(&parsed, command, &options);
+    if (!options.seed_given)
+      options.seed = strcmp(command, "mutants") == 0 ? 1 : fresh_seed();
+    if (strcmp(command, "list") == 0 && options.impl != NULL &&
+        options.kata == NULL) {
       fprintf(stderr, "sdkata list: --impl needs a kata: sdkata list KATA "
                       "--impl SPEC\n");
-      return 2;
+      status = 2;
+    } else {
+      status = run_command(command, &options, &parsed);
     }
-    return command_list(&options);
   }
-  if (optind >= argc) {
-    fprintf(stderr, "sdkata %s: which kata? (sdkata list shows them)\n",
-            command);
-    return 2;
-  }
-  options.kata = find_kata(argv[optind]);
-  if (options.kata == NULL) {
-    fprintf(stderr, "sdkata: no kata named \"%s\" (sdkata list shows them)\n",
-            argv[optind]);
-    return 2;
-  }
-  if (options.key_count == COMMAND_KEYS_UNSET)
-    options.key_count =
-        strcmp(command, "check") == 0 && options.kata->check_keys != 0
-            ? options.kata->check_keys
-            : COMMAND_DEFAULT_KEYS;
-  if (options.threads == 0 || options.rounds == 0 || options.seconds <= 0 ||
-      options.key_count == 0) {
-    fprintf(stderr, "sdkata: threads, rounds, seconds and keys must be > 0\n");
-    return 2;
-  }
-  /* A Ctrl-C during a stage or a load ends its processes too. */
-  if (strcmp(command, "serve") != 0)
-    proc_forward_interrupts();
-  if (strcmp(command, "list") == 0)
-    return command_list(&options);
-  if (strcmp(command, "check") == 0)
-    return command_check(&options);
-  if (strcmp(command, "bench") == 0) {
-    if (options.rounds == 3 && options.seconds == 1.0) {
-      options.rounds = 5;
-      options.seconds = 3.0;
-    }
-    return command_bench(&options);
-  }
-  if (strcmp(command, "mutants") == 0)
-    return command_mutants(&options);
-  if (strcmp(command, "serve") == 0)
-    return command_serve(&options);
-  if (strcmp(command, "load-child") == 0)
-    return command_load_child(&options);
-  usage(stderr);
-  return 2;
+  free(parsed.kata_values);
+  return status;
 }

@@ -49,12 +49,12 @@ static void serve_handle_resp(const resp_command_t *command,
   supervise_end();
 }
 
-/* Opens the first plug-in of set whose serve_open accepts options, into
+/* Opens the first plug-in of set whose serve_open accepts values, into
  * *plugin and *state; *index says which. Returns 0, -ENOSYS when none
- * implements what options ask for, or the first other error (a plug-in
- * that implements it but failed, or options every one would reject). */
+ * implements what values ask for, or the first other error (a plug-in
+ * that implements it but failed, or values every one would reject). */
 static int open_first_servable(const kata_t *kata, const impl_set_t *set,
-                               const char *options, plugin_t *plugin,
+                               const option_value_t *values, plugin_t *plugin,
                                void **state, size_t *index) {
   int rc = -ENOSYS;
   for (size_t i = 0; i < set->count && rc == -ENOSYS; i++) {
@@ -64,7 +64,7 @@ static int open_first_servable(const kata_t *kata, const impl_set_t *set,
               why);
       continue;
     }
-    rc = kata->serve_open(plugin, options, state);
+    rc = kata->serve_open(plugin, values, state);
     if (rc != 0)
       plugin_close(plugin);
     else
@@ -141,18 +141,24 @@ typedef struct serve_job {
 static int serve_child(void *arg) {
   serve_job_t *job = arg;
   const kata_t *kata = job->options->kata;
-  const char *serve_options =
-      job->options->serve_options ? job->options->serve_options : "";
   plugin_t plugin;
   serve_context_t context = {kata, NULL};
   size_t index = 0;
-  int rc = open_first_servable(kata, job->set, serve_options, &plugin,
-                               &context.state, &index);
+  int rc = open_first_servable(kata, job->set, job->options->kata_values,
+                               &plugin, &context.state, &index);
   if (rc != 0) {
-    if (rc == -ENOSYS && *serve_options)
+    char asked[512] = "";
+    size_t length = 0;
+    for (size_t i = 0; i < kata->option_count && length < sizeof asked; i++)
+      if (job->options->kata_values[i].given)
+        length +=
+            (size_t)snprintf(asked + length, sizeof asked - length, "%s--%s %s",
+                             length ? " " : "", kata->options[i].name,
+                             job->options->kata_values[i].text);
+    if (rc == -ENOSYS && asked[0] != '\0')
       fprintf(stderr,
               "sdkata serve: impl %s does not implement what was asked (%s)\n",
-              job->set->name, serve_options);
+              job->set->name, asked);
     else if (rc == -ENOSYS)
       fprintf(stderr,
               "sdkata serve: impl %s implements nothing that can be served "

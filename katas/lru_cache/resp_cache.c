@@ -594,82 +594,27 @@ void resp_cache_command(void *state, const resp_command_t *command,
   found->run(c, command, reply);
 }
 
-/* Parses decimal digits [text, end) into *value. Returns 0 or -EINVAL. */
-static int parse_count(const char *text, const char *end, uint64_t *value) {
-  if (text == end)
-    return -EINVAL;
-  *value = 0;
-  for (; text < end; text++) {
-    if (*text < '0' || *text > '9' || *value > (UINT64_MAX - 9) / 10)
-      return -EINVAL;
-    *value = *value * 10 + (uint64_t)(*text - '0');
-  }
-  return 0;
-}
+static const char *const policy_names[] = {"lru", "own", NULL};
 
-/* True when the option word's name, with '-' read as '_' (the command
- * line's --max-entries arrives as max-entries=), is name. */
-static int option_is(const char *word, size_t len, const char *name) {
-  if (strlen(name) != len)
-    return 0;
-  for (size_t i = 0; i < len; i++)
-    if ((word[i] == '-' ? '_' : word[i]) != name[i])
-      return 0;
-  return 1;
-}
+const option_spec_t resp_cache_options[RESP_CACHE_OPTION_COUNT] = {
+    [RESP_CACHE_MAX_ENTRIES] = {"max_entries", OPTION_COUNT, "0",
+                                "at most N entries (0: no entry limit)", NULL,
+                                0, 0},
+    [RESP_CACHE_MAX_BYTES] = {"max_bytes", OPTION_COUNT, NULL,
+                              "at most N bytes of keys and values (default: "
+                              "256 MiB when max_entries is 0, else none)",
+                              NULL, 0, 0},
+    [RESP_CACHE_POLICY] = {"policy", OPTION_CHOICE, "lru",
+                           "the eviction policy", policy_names},
+};
 
-/* Applies one "name=value" word to config; sets *bytes_given for
- * max_bytes. */
-static int apply_option(lc_config_t *config, const char *word, const char *end,
-                        int *bytes_given) {
-  const char *equals = memchr(word, '=', (size_t)(end - word));
-  if (equals == NULL)
-    return -EINVAL;
-  size_t name_len = (size_t)(equals - word);
-  const char *value = equals + 1;
-  size_t value_len = (size_t)(end - value);
-  if (option_is(word, name_len, "max_entries"))
-    return parse_count(value, end, &config->max_entries);
-  if (option_is(word, name_len, "max_bytes")) {
-    *bytes_given = 1;
-    return parse_count(value, end, &config->max_bytes);
-  }
-  if (option_is(word, name_len, "policy")) {
-    if (value_len == 3 && strncmp(value, "lru", 3) == 0)
-      config->policy = LC_POLICY_LRU;
-    else if (value_len == 3 && strncmp(value, "own", 3) == 0)
-      config->policy = LC_POLICY_OWN;
-    else
-      return -EINVAL;
-    return 0;
-  }
-  return -EINVAL;
-}
-
-/* Fills config from options. */
-static int parse_options(const char *options, lc_config_t *config) {
-  int bytes_given = 0;
-  *config = (lc_config_t){LC_POLICY_LRU, 0, 0};
-  const char *word = options;
-  while (*word != '\0') {
-    if (*word == ' ') {
-      word++;
-      continue;
-    }
-    const char *end = strchr(word, ' ');
-    if (end == NULL)
-      end = word + strlen(word);
-    if (apply_option(config, word, end, &bytes_given) != 0) {
-      fprintf(stderr,
-              "lru_cache serve: cannot use \"%.*s\": the options are "
-              "max_entries=N, max_bytes=N (of keys and values) and "
-              "policy=lru|own\n",
-              (int)(end - word), word);
-      return -EINVAL;
-    }
-    word = end;
-  }
-  if (!bytes_given && config->max_entries == 0)
+/* Fills config from values. Returns 0 or -EINVAL (said on stderr). */
+static int read_options(const option_value_t *values, lc_config_t *config) {
+  *config = (lc_config_t){values[RESP_CACHE_POLICY].number == 0 ? LC_POLICY_LRU
+                                                                : LC_POLICY_OWN,
+                          values[RESP_CACHE_MAX_ENTRIES].number,
+                          values[RESP_CACHE_MAX_BYTES].number};
+  if (!values[RESP_CACHE_MAX_BYTES].set && config->max_entries == 0)
     config->max_bytes = DEFAULT_MAX_BYTES;
   if (config->max_entries == 0 && config->max_bytes == 0) {
     fprintf(stderr, "lru_cache serve: max_entries and max_bytes cannot both "
@@ -693,7 +638,8 @@ static int create_cache(resp_cache_t *c) {
   return rc == LC_ENOTIMPL ? -ENOSYS : rc;
 }
 
-int resp_cache_open(const plugin_t *plugin, const char *options, void **state) {
+int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
+                    void **state) {
   resp_cache_t *c = calloc(1, sizeof *c);
   if (c == NULL)
     return -ENOMEM;
@@ -708,7 +654,7 @@ int resp_cache_open(const plugin_t *plugin, const char *options, void **state) {
   int rc = -ENOSYS;
   if (c->create && c->destroy && c->get && c->put && c->del && c->expire &&
       c->ttl && c->stats) {
-    rc = parse_options(options, &c->config);
+    rc = read_options(values, &c->config);
     if (rc == 0)
       rc = create_cache(c);
   }

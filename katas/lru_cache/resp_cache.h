@@ -4,16 +4,26 @@
 #ifndef SDKATA_RESP_CACHE_H
 #define SDKATA_RESP_CACHE_H
 
+#include "options.h"
 #include "plugin.h"
 #include "resp.h"
 
-/* Creates, through plugin's lc_ functions, the cache that commands run on.
- * options are "name=value" words: max_entries=N, max_bytes=N (defaults: no
- * entry limit, 256 MiB of keys and values), policy=lru|own (default lru).
- * Returns 0 with the state in *state; -ENOSYS when the plug-in lacks the
- * policy asked for; -EINVAL for options it cannot use (said on stderr);
- * -ENOMEM. */
-int resp_cache_open(const plugin_t *plugin, const char *options, void **state);
+/* The served cache's options, in the order of resp_cache_options. */
+enum {
+  RESP_CACHE_MAX_ENTRIES, /* default 0: no entry limit */
+  RESP_CACHE_MAX_BYTES,   /* of keys and values; unset: 256 MiB when there
+                             is no entry limit */
+  RESP_CACHE_POLICY,      /* lru (default) or own */
+  RESP_CACHE_OPTION_COUNT
+};
+extern const option_spec_t resp_cache_options[RESP_CACHE_OPTION_COUNT];
+
+/* Creates, through plugin's lc_ functions, the cache that commands run on,
+ * for values (one per resp_cache_options). Returns 0 with the state in
+ * *state; -ENOSYS when the plug-in lacks the policy asked for; -EINVAL for
+ * options it cannot use (said on stderr); -ENOMEM. */
+int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
+                    void **state);
 
 /* Destroys the cache and frees the state. */
 void resp_cache_close(void *state);

@@ -48,135 +48,49 @@ typedef struct gateway {
   char policy[96]; /* the RateLimit-Policy value, the same on every answer */
 } gateway_t;
 
-static const char *const algorithm_names[] = {
-    NULL, "fixed_window", "sliding_log", "token_bucket", "sliding_window"};
+/* The options' choices of algorithm: rl_algorithm_t's values from 1, then
+ * stage 7's limiter on Redis. */
+static const char *const algorithm_names[] = {"fixed_window", "sliding_log",
+                                              "token_bucket", "sliding_window",
+                                              "redis",        NULL};
 #define ALGORITHM_COUNT 4
+#define ALGORITHM_REDIS 4 /* the index of "redis" */
 
-/* Parses decimal digits [text, end) into *value. Returns 0 or -EINVAL. */
-static int parse_count(const char *text, const char *end, uint64_t *value) {
-  if (text == end)
-    return -EINVAL;
-  *value = 0;
-  for (; text < end; text++) {
-    if (*text < '0' || *text > '9' || *value > (UINT64_MAX - 9) / 10)
-      return -EINVAL;
-    *value = *value * 10 + (uint64_t)(*text - '0');
-  }
-  return 0;
-}
+const option_spec_t gateway_options[GATEWAY_OPTION_COUNT] = {
+    [GATEWAY_ALGORITHM] = {"algorithm", OPTION_CHOICE, NULL,
+                           "the limiter (default: the first your file "
+                           "implements)",
+                           algorithm_names},
+    [GATEWAY_LIMIT] = {"limit", OPTION_COUNT, "10",
+                       "requests per window per client", NULL, 0, 0},
+    [GATEWAY_WINDOW] = {"window", OPTION_SECONDS, "1", "the window", NULL, 1,
+                        0},
+    [GATEWAY_REDIS] = {"redis", OPTION_ADDRESS, NULL,
+                       "algorithm=redis: the Redis to share (default: a "
+                       "redis-server of its own)"},
+    [GATEWAY_FAIL_OPEN] = {"fail_open", OPTION_FLAG, "0",
+                           "algorithm=redis: allow when Redis does not "
+                           "answer"},
+};
 
-/* Parses "SECONDS[.FRACTION]" into ns exactly (no floating point). */
-static int parse_seconds(const char *text, const char *end, uint64_t *ns) {
-  const char *dot = memchr(text, '.', (size_t)(end - text));
-  const char *whole_end = dot ? dot : end;
-  uint64_t seconds = 0, fraction = 0, scale = NS_PER_SECOND;
-  if ((whole_end > text || dot == NULL) &&
-      parse_count(text, whole_end, &seconds) != 0)
-    return -EINVAL;
-  if (dot != NULL) {
-    const char *digit = dot + 1;
-    if (digit == end || end - digit > 9)
-      return -EINVAL;
-    for (; digit < end; digit++) {
-      if (*digit < '0' || *digit > '9')
-        return -EINVAL;
-      scale /= 10;
-      fraction += (uint64_t)(*digit - '0') * scale;
-    }
-  }
-  if (seconds > (UINT64_MAX - fraction) / NS_PER_SECOND)
-    return -EINVAL;
-  *ns = seconds * NS_PER_SECOND + fraction;
-  return 0;
-}
-
-/* Parses "HOST:PORT" into redis. Returns 0 or -EINVAL. */
-static int parse_address(const char *text, const char *end,
-                         redis_options_t *redis) {
-  const char *colon = end;
-  while (colon > text && colon[-1] != ':')
-    colon--;
-  uint64_t port;
-  if (colon == text || (size_t)(colon - 1 - text) >= sizeof redis->host ||
-      parse_count(colon, end, &port) != 0 || port == 0 || port > 65535)
-    return -EINVAL;
-  snprintf(redis->host, sizeof redis->host, "%.*s", (int)(colon - 1 - text),
-           text);
-  redis->port = (int)port;
-  return 0;
-}
-
-/* Applies one "name=value" word of options to config and redis. */
-static int apply_option(rl_config_t *config, redis_options_t *redis,
-                        const char *word, const char *end) {
-  const char *equals = memchr(word, '=', (size_t)(end - word));
-  if (equals == NULL)
-    return -EINVAL;
-  size_t name_len = (size_t)(equals - word);
-  const char *value = equals + 1;
-  size_t value_len = (size_t)(end - value);
-  if (name_len == 9 && strncmp(word, "algorithm", 9) == 0 && value_len == 5 &&
-      strncmp(value, "redis", 5) == 0) {
-    redis->wanted = 1;
-    return 0;
-  }
-  if (name_len == 5 && strncmp(word, "redis", 5) == 0)
-    return parse_address(value, end, redis);
-  if (name_len == 9 &&
-      (strncmp(word, "fail_open", 9) == 0 ||
-       strncmp(word, "fail-open", 9) == 0) &&
-      value_len == 1 && (*value == '0' || *value == '1')) {
-    redis->fail_open = *value == '1';
-    return 0;
-  }
-  if (name_len == 9 && strncmp(word, "algorithm", 9) == 0) {
-    for (int a = 1; a <= ALGORITHM_COUNT; a++)
-      if (strlen(algorithm_names[a]) == (size_t)(end - value) &&
-          strncmp(value, algorithm_names[a], (size_t)(end - value)) == 0) {
-        config->algorithm = (rl_algorithm_t)a;
-        return 0;
-      }
-    return -EINVAL;
-  }
-  if (name_len == 5 && strncmp(word, "limit", 5) == 0)
-    return parse_count(value, end, &config->limit);
-  if (name_len == 6 && strncmp(word, "window", 6) == 0)
-    return parse_seconds(value, end, &config->window_ns);
-  return -EINVAL;
-}
-
-/* Fills config and redis from options; algorithm 0 means "not asked
- * for". */
-static int parse_options(const char *options, rl_config_t *config,
-                         redis_options_t *redis) {
-  *config = (rl_config_t){0, DEFAULT_LIMIT, NS_PER_SECOND};
+/* Fills config and redis from values; algorithm 0 means "not asked for".
+ * Returns 0 or -EINVAL (said on stderr). */
+static int read_options(const option_value_t *values, rl_config_t *config,
+                        redis_options_t *redis) {
+  const option_value_t *algorithm = &values[GATEWAY_ALGORITHM];
+  *config = (rl_config_t){0, values[GATEWAY_LIMIT].number,
+                          values[GATEWAY_WINDOW].number};
   *redis = (redis_options_t){0};
-  const char *word = options;
-  while (*word != '\0') {
-    if (*word == ' ') {
-      word++;
-      continue;
-    }
-    const char *end = strchr(word, ' ');
-    if (end == NULL)
-      end = word + strlen(word);
-    if (apply_option(config, redis, word, end) != 0) {
-      fprintf(stderr,
-              "rate_limiter serve: cannot use \"%.*s\": the options are "
-              "algorithm=fixed_window|sliding_log|token_bucket|"
-              "sliding_window|redis, limit=N, window=SECONDS (e.g. 1 or "
-              "0.5), and with redis: redis=HOST:PORT (default: a "
-              "redis-server of its own), fail_open=0|1\n",
-              (int)(end - word), word);
-      return -EINVAL;
-    }
-    word = end;
+  redis->wanted = algorithm->set && algorithm->number == ALGORITHM_REDIS;
+  if (algorithm->set && !redis->wanted)
+    config->algorithm = (rl_algorithm_t)(algorithm->number + 1);
+  redis->fail_open = (int)values[GATEWAY_FAIL_OPEN].number;
+  if (values[GATEWAY_REDIS].set) {
+    snprintf(redis->host, sizeof redis->host, "%s", values[GATEWAY_REDIS].host);
+    redis->port = values[GATEWAY_REDIS].port;
   }
-  if (config->window_ns == 0) {
-    fprintf(stderr, "rate_limiter serve: the window must be longer than 0\n");
-    return -EINVAL;
-  }
-  if (!redis->wanted && (redis->host[0] != '\0' || redis->fail_open)) {
+  if (!redis->wanted &&
+      (values[GATEWAY_REDIS].given || values[GATEWAY_FAIL_OPEN].given)) {
     fprintf(stderr, "rate_limiter serve: redis= and fail_open= go with "
                     "algorithm=redis\n");
     return -EINVAL;
@@ -298,11 +212,12 @@ static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
   return rc == RL_ENOTIMPL ? -ENOSYS : rc;
 }
 
-int gateway_open(const plugin_t *plugin, const char *options, void **state) {
+int gateway_open(const plugin_t *plugin, const option_value_t *values,
+                 void **state) {
   gateway_t *gateway = calloc(1, sizeof *gateway);
   if (gateway == NULL)
     return -ENOMEM;
-  int rc = parse_options(options, &gateway->config, &gateway->redis_options);
+  int rc = read_options(values, &gateway->config, &gateway->redis_options);
   if (rc == 0)
     rc = gateway->redis_options.wanted ? open_redis(gateway, plugin)
                                        : open_local(gateway, plugin);

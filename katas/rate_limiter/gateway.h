@@ -3,17 +3,29 @@
 #define RATE_LIMITER_GATEWAY_H
 
 #include "http.h"
+#include "options.h"
 #include "plugin.h"
 
-/* Creates a limiter from plugin for options: "algorithm=NAME" (fixed_window,
- * sliding_log, token_bucket, sliding_window, or redis for stage 7's;
- * default: the first in-process one the plug-in implements), "limit=N"
- * (default 10), "window=SECONDS" (decimal, default 1); with redis,
- * "redis=HOST:PORT" (default: a redis-server started for this gateway and
- * stopped with it) and "fail_open=0|1" (default 0). Returns 0, -ENOSYS
- * when the plug-in lacks the algorithm, -EINVAL for wrong options (said on
- * stderr), or the create function's error. */
-int gateway_open(const plugin_t *plugin, const char *options, void **state);
+/* The gateway's options, in the order of gateway_options. */
+enum {
+  GATEWAY_ALGORITHM, /* fixed_window ... sliding_window, or redis: stage 7's
+                        limiter; unset: the first in-process one the
+                        plug-in implements */
+  GATEWAY_LIMIT,     /* requests per window, default 10 */
+  GATEWAY_WINDOW,    /* ns, default 1 s */
+  GATEWAY_REDIS,     /* with redis: HOST:PORT; unset: a redis-server started
+                        for this gateway and stopped with it */
+  GATEWAY_FAIL_OPEN, /* with redis: 0 or 1, default 0 */
+  GATEWAY_OPTION_COUNT
+};
+extern const option_spec_t gateway_options[GATEWAY_OPTION_COUNT];
+
+/* Creates a limiter from plugin for values (one per gateway_options).
+ * Returns 0, -ENOSYS when the plug-in lacks the algorithm, -EINVAL for
+ * options that do not go together (said on stderr), or the create
+ * function's error. */
+int gateway_open(const plugin_t *plugin, const option_value_t *values,
+                 void **state);
 
 void gateway_close(void *state);
 

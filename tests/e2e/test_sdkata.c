@@ -331,3 +331,28 @@ Test(load, the_reference_is_measured_beside_the_naive_baseline,
             run.output);
   free_run(&run);
 }
+
+Test(options, a_misspelt_kata_option_is_refused_with_the_right_name,
+     .timeout = 300) {
+  const char *args[] = {"serve", "lru_cache", "--max_entires", "10", NULL};
+  sdkata_run_t run = run_sdkata("misspelt_option", args);
+  cr_assert(run.exit.exit_status == 2 &&
+                strstr(run.output, "did you mean --max-entries?") != NULL,
+            "sdkata serve lru_cache --max_entires 10: expected exit 2 and "
+            "\"did you mean --max-entries?\"; got exit %lld:\n%s",
+            (long long)run.exit.exit_status, run.output);
+  free_run(&run);
+}
+
+Test(options, a_number_that_does_not_parse_is_refused_before_anything_runs,
+     .timeout = 300) {
+  const char *args[] = {"check", "rate_limiter", "--threads", "-1", NULL};
+  sdkata_run_t run = run_sdkata("bad_number", args);
+  cr_assert(run.exit.exit_status == 2 &&
+                strstr(run.output, "--threads wants a whole number") != NULL &&
+                strstr(run.output, "stage 1") == NULL,
+            "--threads -1: expected exit 2, the rule, and no stage run; got "
+            "exit %lld:\n%s",
+            (long long)run.exit.exit_status, run.output);
+  free_run(&run);
+}

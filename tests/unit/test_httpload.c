@@ -283,8 +283,11 @@ static uint64_t p99_with_a_stall(uint64_t rate) {
   uint64_t answered = atomic_load(&server.answered);
   responder_join(&server);
   cr_assert_eq(rc, 0, "httpload_run returned %d, expected 0", rc);
-  assert_no_errors(&result, rate ? "open loop with a stall"
-                                 : "closed loop with a stall");
+  /* Open loop: requests due at the very end may stay unsent behind the
+   * stall's backlog on a busy machine; they are counted, not errors. */
+  assert_errors_free(
+      &result, rate ? "open loop with a stall" : "closed loop with a stall",
+      rate != 0);
   cr_assert(answered > 600,
             "the server answered %llu requests, expected more than 600 (the "
             "stall comes after 600)",
