@@ -143,11 +143,19 @@ static void run_threads(shared_t *shared, worker_t *workers, int threads,
   pthread_barrier_destroy(&shared->start);
 }
 
-/* Four threads on keys shared by all, get_percent of their calls gets,
- * put_percent puts, the rest deletes; then checks in quiet. */
-static void shared_keys(uint64_t max_entries, uint64_t max_bytes, uint32_t keys,
-                        unsigned get_percent, unsigned put_percent,
-                        const char *title) {
+/* Rounds of each race: at least one, and more until RACE_BUDGET_NS has
+ * passed, so that a busy machine (threads taking turns on one core, where
+ * a race shows rarely) still sees enough interleavings; a correct cache
+ * passes any number. */
+#define MAX_ROUNDS 50
+#define RACE_BUDGET_NS 1000000000ULL
+
+/* One round: four threads on keys shared by all, get_percent of their
+ * calls gets, put_percent puts, the rest deletes; then checks in quiet. */
+static void shared_keys_round(uint64_t max_entries, uint64_t max_bytes,
+                              uint32_t keys, unsigned get_percent,
+                              unsigned put_percent, const char *title,
+                              int round) {
   enum { CALLS = 150000 };
   lc_policy_t policy = lcs_any_policy();
   shared_t shared = {lcs_api(),   NULL,        keys, CALLS,
@@ -155,10 +163,10 @@ static void shared_keys(uint64_t max_entries, uint64_t max_bytes, uint32_t keys,
   shared.cache = lcs_open(policy, max_entries, max_bytes);
   worker_t workers[THREADS];
   rng_t rng;
-  lcs_rng(&rng, 0xc0c0 + keys);
+  lcs_rng(&rng, 0xc0c0 + keys + (uint64_t)round * 0x9e3779b97f4a7c15ULL);
   stagekit_step("%s: %d threads doing %d gets, puts and deletes each on %u "
-                "shared keys (a hang here is a deadlock)",
-                title, THREADS, CALLS, (unsigned)keys);
+                "shared keys, round %d (a hang here is a deadlock)",
+                title, THREADS, CALLS, (unsigned)keys, round + 1);
   run_threads(&shared, workers, THREADS, rng_next(&rng));
   uint64_t gets = 0, hits = 0, misses = 0;
   for (int i = 0; i < THREADS; i++) {
@@ -246,6 +254,18 @@ static void shared_keys(uint64_t max_entries, uint64_t max_bytes, uint32_t keys,
             (unsigned long long)max_entries, (unsigned long long)max_bytes,
             lcs_replay());
   shared.api->destroy(shared.cache);
+}
+
+/* shared_keys_round, round after round within the budget. */
+static void shared_keys(uint64_t max_entries, uint64_t max_bytes, uint32_t keys,
+                        unsigned get_percent, unsigned put_percent,
+                        const char *title) {
+  uint64_t deadline = clock_monotonic_ns() + RACE_BUDGET_NS;
+  for (int round = 0;
+       round == 0 || (round < MAX_ROUNDS && clock_monotonic_ns() < deadline);
+       round++)
+    shared_keys_round(max_entries, max_bytes, keys, get_percent, put_percent,
+                      title, round);
 }
 
 Test(concurrency, threads_never_see_a_torn_or_foreign_value) {
