@@ -36,3 +36,17 @@ void *plugin_symbol(const plugin_t *plugin, const char *name) {
     return NULL;
   return address;
 }
+
+int plugin_bind(const plugin_t *plugin, const plugin_binding_t *bindings,
+                size_t count, void *table, const char **missing) {
+  for (size_t i = 0; i < count; i++) {
+    void *address = plugin_symbol(plugin, bindings[i].symbol);
+    if (address == NULL) {
+      *missing = bindings[i].symbol;
+      return -ENOENT;
+    }
+    /* POSIX: a function's address from dlsym fits a data pointer. */
+    memcpy((char *)table + bindings[i].offset, &address, sizeof address);
+  }
+  return 0;
+}

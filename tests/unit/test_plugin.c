@@ -1,6 +1,7 @@
 /* test_plugin.c - implementations that export the same names load side by
  * side, each resolved through its own handle. */
 #include <criterion/criterion.h>
+#include <errno.h>
 
 #include "plugin.h"
 #include "rate_limiter.h"
@@ -52,4 +53,45 @@ Test(plugin, a_missing_file_is_an_error_with_the_loader_words) {
                "opening a missing plug-in should fail");
   cr_assert(why != NULL && strstr(why, "no_such.so") != NULL,
             "the error should name the file; it said: %s", why ? why : "");
+}
+
+/* A contract's table, typed from the header. */
+typedef struct test_rl_api {
+  __typeof__(rl_create) *create;
+  __typeof__(rl_check) *check;
+  __typeof__(rl_destroy) *destroy;
+  __typeof__(rl_create) *absent;
+} test_rl_api_t;
+
+static const plugin_binding_t contract[] = {
+    PLUGIN_BINDING(test_rl_api_t, create, "rl_create"),
+    PLUGIN_BINDING(test_rl_api_t, check, "rl_check"),
+    PLUGIN_BINDING(test_rl_api_t, destroy, "rl_destroy"),
+    PLUGIN_BINDING(test_rl_api_t, absent, "rl_no_such_function"),
+};
+
+Test(plugin, a_contract_binds_typed_and_a_missing_symbol_is_named) {
+  plugin_t reference;
+  const char *why = NULL;
+  cr_assert_eq(plugin_open(&reference, PLUGINS "/reference/fixed_window.so",
+                           "reference", &why),
+               0, "could not load the reference: %s", why);
+  test_rl_api_t api = {0};
+  const char *missing = NULL;
+  cr_assert_eq(plugin_bind(&reference, contract, 3, &api, &missing), 0,
+               "binding rl_create, rl_check, rl_destroy: missing %s", missing);
+  rl_config_t config = {RL_FIXED_WINDOW, 1, 1000};
+  rl_t *limiter = NULL;
+  cr_assert_eq(api.create(&config, &limiter), 0,
+               "the bound rl_create should make a fixed window");
+  rl_decision_t decision;
+  cr_assert(api.check(limiter, "k", 1, 0, &decision) == 0 && decision.allowed,
+            "the bound rl_check should allow the first request");
+  api.destroy(limiter);
+  cr_assert_eq(plugin_bind(&reference, contract, 4, &api, &missing), -ENOENT,
+               "a contract naming a function the plug-in lacks: expected "
+               "-ENOENT");
+  cr_assert_str_eq(missing, "rl_no_such_function",
+                   "the missing symbol should be named");
+  plugin_close(&reference);
 }
