@@ -17,6 +17,11 @@ struct http_response {
   int status;
   http_buf_t headers; /* "Name: value\r\n" lines */
   http_buf_t body;
+  struct http_conn *owner; /* a connection's own response: can defer */
+  /* A deferred response: its place in the connection's order, and how the
+   * request it answers wanted it. */
+  net_reply_t *place;
+  int keep_alive, head_only;
 };
 
 struct http_server {
@@ -45,6 +50,8 @@ typedef struct http_conn {
   http_buf_t body;
   int error_status; /* a limit was hit: the status to answer */
   int close_after;  /* the answer just queued ends the connection */
+  int deferred;     /* the handler deferred the answer to this request */
+  int keep_alive, head_only; /* of the request being handled */
   http_response_t res;
   http_buf_t out;
 } http_conn_t;
@@ -91,15 +98,14 @@ static const char *http_reason(int status) {
   }
 }
 
-/* Writes the status line, the handler's headers, Content-Length (never on
- * 1xx, 204 and 304, which have no body: RFC 9110, 8.6), Connection and
- * (unless head_only) the body, in one send. */
-static int http_send(http_conn_t *h, const http_response_t *res, int keep_alive,
-                     int head_only) {
+/* Writes into out the status line, the handler's headers, Content-Length
+ * (never on 1xx, 204 and 304, which have no body: RFC 9110, 8.6),
+ * Connection and (unless head_only) the body. */
+static int http_serialize(http_buf_t *out, const http_response_t *res,
+                          int keep_alive, int head_only) {
   char line[160];
   int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", res->status,
                    http_reason(res->status));
-  http_buf_t *out = &h->out;
   out->len = 0;
   int err = buf_append(out, line, (size_t)n);
   if (err == 0)
@@ -116,8 +122,53 @@ static int http_send(http_conn_t *h, const http_response_t *res, int keep_alive,
     err = buf_append(out, line, (size_t)n);
   if (err == 0 && !head_only && !bodiless)
     err = buf_append(out, res->body.bytes, res->body.len);
+  return err;
+}
+
+/* Writes the answer in one send. */
+static int http_send(http_conn_t *h, const http_response_t *res, int keep_alive,
+                     int head_only) {
+  int err = http_serialize(&h->out, res, keep_alive, head_only);
   if (err == 0)
-    err = net_conn_send(h->conn, out->bytes, out->len);
+    err = net_conn_send(h->conn, h->out.bytes, h->out.len);
+  return err;
+}
+
+http_response_t *http_response_defer(http_response_t *res) {
+  http_conn_t *h = res->owner;
+  if (h == NULL || res != &h->res || h->deferred)
+    return NULL;
+  http_response_t *later = calloc(1, sizeof *later);
+  if (later == NULL)
+    return NULL;
+  later->place = net_conn_defer(h->conn);
+  if (later->place == NULL) {
+    free(later);
+    return NULL;
+  }
+  later->status = 200;
+  later->keep_alive = h->keep_alive;
+  later->head_only = h->head_only;
+  h->deferred = 1;
+  return later;
+}
+
+int http_response_finish(http_response_t *res) {
+  http_buf_t out = {0};
+  int err = http_serialize(&out, res, res->keep_alive, res->head_only);
+  if (err != 0) {
+    /* Its place must be filled, or every later answer waits. */
+    static const char refusal[] = "HTTP/1.1 500 Internal Server Error\r\n"
+                                  "Content-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n";
+    net_reply_send(res->place, refusal, sizeof refusal - 1);
+  } else {
+    err = net_reply_send(res->place, out.bytes, out.len);
+  }
+  free(out.bytes);
+  free(res->headers.bytes);
+  free(res->body.bytes);
+  free(res);
   return err;
 }
 
@@ -269,8 +320,11 @@ static int http_on_message_complete(http_parser *p) {
   res->status = 200;
   res->headers.len = 0;
   res->body.len = 0;
+  h->deferred = 0;
+  h->keep_alive = req.keep_alive;
+  h->head_only = p->method == HTTP_HEAD;
   h->server->config.handler(&req, res, h->server->config.handler_data);
-  int err = http_send(h, res, req.keep_alive, p->method == HTTP_HEAD);
+  int err = h->deferred ? 0 : http_send(h, res, req.keep_alive, h->head_only);
   if (err < 0 || !req.keep_alive) {
     h->close_after = 1;
     http_parser_pause(p, 1);
@@ -344,6 +398,7 @@ static int http_on_open(net_conn_t *conn, void *data) {
   }
   http_parser_init(&h->parser, HTTP_REQUEST);
   h->parser.data = h;
+  h->res.owner = h;
   net_conn_set_data(conn, h);
   return 0;
 }

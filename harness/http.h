@@ -39,7 +39,8 @@ typedef struct http_request {
 typedef struct http_response http_response_t;
 
 /* Answers one request by filling res (status 200 and no body unless it
- * says otherwise). Runs on the loop's thread; must not block. */
+ * says otherwise), or defers it (http_response_defer). Runs on the loop's
+ * thread; must not block. */
 typedef void (*http_handler_fn)(const http_request_t *req, http_response_t *res,
                                 void *data);
 
@@ -86,5 +87,18 @@ int http_response_add_header(http_response_t *res, const char *name,
 
 /* Appends len bytes (copied) to the body. Returns 0 or UV_ENOMEM. */
 int http_response_append(http_response_t *res, const void *bytes, size_t len);
+
+/* Defers the answer to the request being handled: returns a response that
+ * the handler, or a callback later on the loop's thread, fills with the
+ * functions above and hands to http_response_finish; res itself is then
+ * not sent. Answers to requests pipelined after it wait behind it while
+ * other connections are served. Returns NULL when it cannot (out of
+ * memory, a closing connection): then answer in res at once. */
+http_response_t *http_response_defer(http_response_t *res);
+
+/* Sends a deferred response in its place and frees it. Returns 0, UV_EPIPE
+ * when its client went away meanwhile (nothing is sent), or UV_ENOMEM (a
+ * 500 is sent instead). */
+int http_response_finish(http_response_t *res);
 
 #endif /* SDKATA_HTTP_H */

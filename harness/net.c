@@ -1,4 +1,5 @@
-/* net.c - a libuv TCP server: ordered replies, back-pressure, limits. */
+/* net.c - a libuv TCP server: ordered replies (some of them deferred),
+ * back-pressure, limits. */
 #include "net.h"
 
 #include <signal.h>
@@ -11,6 +12,19 @@
  * kernel does not answer unread bytes with a reset that would destroy the
  * last response before the client reads it. */
 #define NET_LINGER_MS 1000
+/* Deferred answers one connection may wait for before the server stops
+ * reading its requests (back-pressure, as for bytes). */
+#define NET_MAX_DEFERRED 1024
+
+/* A place in a connection's order of answers: filled at once (an answer
+ * queued behind a deferred one) or later (net_reply_send). */
+struct net_reply {
+  net_conn_t *conn; /* NULL once the connection is gone */
+  net_reply_t *next;
+  int ready;
+  size_t len;
+  char *bytes;
+};
 
 struct net_conn {
   uv_tcp_t tcp;
@@ -29,6 +43,11 @@ struct net_conn {
   int shut;       /* the shutdown completed: lingering */
   int eof;        /* the client has finished sending */
   int dead;       /* uv_close called */
+  /* Answers waiting for a deferred one before them, oldest first. */
+  net_reply_t *replies, *replies_tail;
+  size_t deferred;     /* of them, not filled yet */
+  size_t queued_bytes; /* of them, filled */
+  int close_pending;   /* net_conn_close waits for the deferred answers */
 };
 
 struct net_server {
@@ -84,6 +103,18 @@ static void conn_close_now(net_conn_t *conn) {
   if (conn->dead)
     return;
   conn->dead = 1;
+  /* A deferred answer's owner still holds it: it learns, when it sends,
+   * that nobody is listening. The filled ones go now. */
+  for (net_reply_t *reply = conn->replies, *next; reply != NULL; reply = next) {
+    next = reply->next;
+    if (reply->ready) {
+      free(reply->bytes);
+      free(reply);
+    } else {
+      reply->conn = NULL;
+    }
+  }
+  conn->replies = conn->replies_tail = NULL;
   net_server_t *server = conn->server;
   if (conn->prev)
     conn->prev->next = conn->next;
@@ -149,7 +180,8 @@ static int conn_stash(net_conn_t *conn, const char *bytes, size_t len) {
 
 /* Stops reading while the client owes us reads of our responses. */
 static void conn_pause_if_congested(net_conn_t *conn) {
-  if (conn->closing || conn->dead || conn->paused || !net_conn_congested(conn))
+  if (conn->closing || conn->close_pending || conn->dead || conn->paused ||
+      !net_conn_congested(conn))
     return;
   uv_read_stop((uv_stream_t *)&conn->tcp);
   conn->paused = 1;
@@ -161,7 +193,7 @@ static void conn_pause_if_congested(net_conn_t *conn) {
 static void conn_feed(net_conn_t *conn, const char *bytes, size_t len) {
   const net_protocol_t *protocol = conn->server->protocol;
   size_t off = 0;
-  while (off < len && !conn->closing && !conn->dead) {
+  while (off < len && !conn->closing && !conn->close_pending && !conn->dead) {
     ssize_t n = protocol->on_data(conn, bytes + off, len - off);
     if (n < 0 || (size_t)n > len - off) {
       net_conn_close(conn);
@@ -171,7 +203,7 @@ static void conn_feed(net_conn_t *conn, const char *bytes, size_t len) {
     if (n == 0 || net_conn_congested(conn))
       break;
   }
-  if (conn->closing || conn->dead) {
+  if (conn->closing || conn->close_pending || conn->dead) {
     conn->in_len = 0;
     return;
   }
@@ -192,7 +224,7 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread,
     conn->eof = 1;
     uv_read_stop(stream);
   }
-  if (conn->closing) {
+  if (conn->closing || conn->close_pending) {
     /* Draining: input is discarded; its end ends the linger. */
     if (nread < 0 && conn->shut)
       conn_close_now(conn);
@@ -219,17 +251,10 @@ static void conn_on_read(uv_stream_t *stream, ssize_t nread,
   conn_pause_if_congested(conn);
 }
 
-static void conn_on_write(uv_write_t *req, int status) {
-  net_write_t *w = (net_write_t *)req;
-  net_conn_t *conn = w->conn;
-  conn->pending -= w->len;
-  free(w);
-  if (status < 0 || conn->dead) {
-    conn_close_now(conn);
-    return;
-  }
-  conn_touch(conn);
-  if (!conn->paused || conn->closing || net_conn_congested(conn))
+/* Reads again, once neither bytes nor deferred answers hold it back. */
+static void conn_resume_if_paused(net_conn_t *conn) {
+  if (!conn->paused || conn->closing || conn->close_pending || conn->dead ||
+      net_conn_congested(conn))
     return;
   conn->paused = 0;
   if (conn->in_len > 0)
@@ -241,6 +266,19 @@ static void conn_on_write(uv_write_t *req, int status) {
     return;
   }
   uv_read_start((uv_stream_t *)&conn->tcp, conn_alloc, conn_on_read);
+}
+
+static void conn_on_write(uv_write_t *req, int status) {
+  net_write_t *w = (net_write_t *)req;
+  net_conn_t *conn = w->conn;
+  conn->pending -= w->len;
+  free(w);
+  if (status < 0 || conn->dead) {
+    conn_close_now(conn);
+    return;
+  }
+  conn_touch(conn);
+  conn_resume_if_paused(conn);
 }
 
 static void conn_on_shutdown(uv_shutdown_t *req, int status) {
@@ -440,9 +478,8 @@ void net_server_destroy(net_server_t *server) {
   free(server);
 }
 
-int net_conn_send(net_conn_t *conn, const void *bytes, size_t len) {
-  if (conn->closing || conn->dead)
-    return UV_EPIPE;
+/* Writes len bytes now, after whatever is being written. */
+static int conn_write(net_conn_t *conn, const void *bytes, size_t len) {
   if (len == 0)
     return 0;
   size_t done = 0;
@@ -475,17 +512,126 @@ int net_conn_send(net_conn_t *conn, const void *bytes, size_t len) {
   return 0;
 }
 
+/* Appends a place to conn's answers: filled with bytes when ready. */
+static net_reply_t *conn_queue(net_conn_t *conn, const void *bytes, size_t len,
+                               int ready) {
+  net_reply_t *reply = calloc(1, sizeof *reply);
+  if (reply == NULL)
+    return NULL;
+  if (ready && len > 0) {
+    reply->bytes = malloc(len);
+    if (reply->bytes == NULL) {
+      free(reply);
+      return NULL;
+    }
+    memcpy(reply->bytes, bytes, len);
+  }
+  reply->conn = conn;
+  reply->ready = ready;
+  reply->len = ready ? len : 0;
+  if (conn->replies_tail != NULL)
+    conn->replies_tail->next = reply;
+  else
+    conn->replies = reply;
+  conn->replies_tail = reply;
+  if (ready)
+    conn->queued_bytes += len;
+  else
+    conn->deferred++;
+  return reply;
+}
+
+static void conn_shut(net_conn_t *conn);
+
+/* Writes the answers that are ready at the head of the queue, in order;
+ * then a close that waited for them happens. */
+static void conn_flush_replies(net_conn_t *conn) {
+  while (conn->replies != NULL && conn->replies->ready && !conn->dead) {
+    net_reply_t *reply = conn->replies;
+    conn->replies = reply->next;
+    if (conn->replies == NULL)
+      conn->replies_tail = NULL;
+    conn->queued_bytes -= reply->len;
+    int err = conn_write(conn, reply->bytes, reply->len);
+    free(reply->bytes);
+    free(reply);
+    if (err < 0) {
+      conn_close_now(conn);
+      return;
+    }
+  }
+  if (conn->replies == NULL && conn->close_pending && !conn->dead)
+    conn_shut(conn);
+}
+
+int net_conn_send(net_conn_t *conn, const void *bytes, size_t len) {
+  if (conn->closing || conn->close_pending || conn->dead)
+    return UV_EPIPE;
+  if (conn->replies == NULL)
+    return conn_write(conn, bytes, len);
+  if (len > 0 && conn_queue(conn, bytes, len, 1) == NULL)
+    return UV_ENOMEM;
+  return 0;
+}
+
+net_reply_t *net_conn_defer(net_conn_t *conn) {
+  if (conn->closing || conn->close_pending || conn->dead)
+    return NULL;
+  return conn_queue(conn, NULL, 0, 0);
+}
+
+int net_reply_send(net_reply_t *reply, const void *bytes, size_t len) {
+  net_conn_t *conn = reply->conn;
+  if (conn == NULL) {
+    free(reply);
+    return UV_EPIPE;
+  }
+  if (len > 0) {
+    reply->bytes = malloc(len);
+    if (reply->bytes == NULL) {
+      /* Its place cannot stay empty, or every later answer waits. */
+      reply->ready = 1;
+      conn->deferred--;
+      conn_close_now(conn);
+      return UV_ENOMEM;
+    }
+    memcpy(reply->bytes, bytes, len);
+  }
+  reply->len = len;
+  reply->ready = 1;
+  conn->deferred--;
+  conn->queued_bytes += len;
+  conn_touch(conn);
+  conn_flush_replies(conn);
+  if (!conn->dead)
+    conn_resume_if_paused(conn);
+  return 0;
+}
+
 int net_conn_congested(const net_conn_t *conn) {
-  return conn->pending > conn->server->config.max_pending_bytes;
+  return conn->pending + conn->queued_bytes >
+             conn->server->config.max_pending_bytes ||
+         conn->deferred >= NET_MAX_DEFERRED;
 }
 
 size_t net_conn_pending_bytes(const net_conn_t *conn) {
-  return conn->pending;
+  return conn->pending + conn->queued_bytes;
 }
 
 void net_conn_close(net_conn_t *conn) {
-  if (conn->closing || conn->dead)
+  if (conn->closing || conn->close_pending || conn->dead)
     return;
+  conn->in_len = 0;
+  if (conn->replies != NULL) {
+    /* Answers still to come are written first; input waits meanwhile. */
+    conn->close_pending = 1;
+    return;
+  }
+  conn_shut(conn);
+}
+
+/* Shuts the writing side once what is queued is written. */
+static void conn_shut(net_conn_t *conn) {
   conn->closing = 1;
   conn->in_len = 0;
   /* Keep reading (and discarding) so unread input cannot reset the

@@ -17,6 +17,7 @@
 
 typedef struct net_server net_server_t;
 typedef struct net_conn net_conn_t;
+typedef struct net_reply net_reply_t;
 
 /* What a server listens on and how it protects itself; 0 means default. */
 typedef struct net_config {
@@ -97,16 +98,31 @@ void net_server_destroy(net_server_t *server);
  * on conn. Returns 0, UV_EPIPE when conn is closing, or UV_ENOMEM. */
 int net_conn_send(net_conn_t *conn, const void *bytes, size_t len);
 
+/* Takes the next place in conn's order of answers for one that comes later
+ * (a kata waiting on Redis answers from a callback): answers sent after it
+ * wait behind it, so pipelined requests are still answered in order, while
+ * other connections are served. Returns NULL when conn is closing or out
+ * of memory (answer now, then). */
+net_reply_t *net_conn_defer(net_conn_t *conn);
+
+/* Fills the place reply holds with len bytes (copied), writes every answer
+ * now ready in order, and frees reply. On the loop's thread. When the
+ * connection went away meanwhile, drops the bytes and returns UV_EPIPE;
+ * otherwise 0, or UV_ENOMEM (the connection is then closed). Every
+ * deferred reply must be sent exactly once. */
+int net_reply_send(net_reply_t *reply, const void *bytes, size_t len);
+
 /* True while conn has more bytes waiting for the client than the server's
- * max_pending_bytes: the protocol should stop answering and return. */
+ * max_pending_bytes, or too many deferred answers: the protocol should
+ * stop answering and return. */
 int net_conn_congested(const net_conn_t *conn);
 
 /* Bytes queued on conn that the client has not taken yet. */
 size_t net_conn_pending_bytes(const net_conn_t *conn);
 
-/* Closes conn once its queued responses are written; later input is read
- * and discarded for a moment so the client sees the last response rather
- * than a reset. */
+/* Closes conn once its queued responses, the deferred ones included, are
+ * written; later input is read and discarded for a moment so the client
+ * sees the last response rather than a reset. */
 void net_conn_close(net_conn_t *conn);
 
 /* Attaches the protocol's state to conn (the base never looks inside). */

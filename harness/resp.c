@@ -39,8 +39,10 @@ struct resp_server {
 /* One connection: its parser and the replies not yet handed to net. */
 typedef struct resp_conn {
   resp_server_t *server;
+  net_conn_t *conn;
   resp_parser_t parser;
   resp_reply_t out;
+  int deferred; /* the command being handled deferred its reply */
 } resp_conn_t;
 
 static void apply_default_limits(resp_limits_t *limits) {
@@ -512,6 +514,41 @@ int resp_arg_integer(const resp_arg_t *arg, long long *value) {
 }
 
 /* Hands the gathered replies to net. Returns 0 or a negative code. */
+static int conn_flush(net_conn_t *conn, resp_conn_t *c);
+
+resp_reply_t *resp_reply_defer(resp_reply_t *reply) {
+  resp_conn_t *c = reply->conn;
+  if (c == NULL || reply != &c->out || c->deferred)
+    return NULL;
+  resp_reply_t *deferred = calloc(1, sizeof *deferred);
+  if (deferred == NULL)
+    return NULL;
+  /* What was answered before this command goes first. */
+  if (conn_flush(c->conn, c) < 0 ||
+      (deferred->place = net_conn_defer(c->conn)) == NULL) {
+    free(deferred);
+    return NULL;
+  }
+  c->deferred = 1;
+  return deferred;
+}
+
+int resp_reply_finish(resp_reply_t *deferred) {
+  int failed = deferred->failed;
+  if (failed || deferred->len == 0) {
+    free(deferred->bytes);
+    deferred->bytes = NULL;
+    deferred->len = deferred->cap = 0;
+    deferred->failed = 0;
+    resp_reply_error(deferred, failed ? "ERR out of memory"
+                                      : "ERR the server had no answer");
+  }
+  int err = net_reply_send(deferred->place, deferred->bytes, deferred->len);
+  free(deferred->bytes);
+  free(deferred);
+  return err;
+}
+
 static int conn_flush(net_conn_t *conn, resp_conn_t *c) {
   if (c->out.failed)
     return UV_ENOMEM;
@@ -543,7 +580,14 @@ static ssize_t resp_on_data(net_conn_t *conn, const char *bytes, size_t len) {
     if (command.argc == 0)
       continue;
     size_t before = c->out.len;
+    c->deferred = 0;
     config->handler(&command, &c->out, config->handler_data);
+    if (c->deferred) {
+      c->deferred = 0;
+      if (net_conn_congested(conn))
+        break; /* too many answers outstanding: read on when they come */
+      continue;
+    }
     if (c->out.len == before)
       resp_reply_error(&c->out, "ERR the server had no answer");
     if (c->out.close_after) {
@@ -569,6 +613,8 @@ static int resp_on_open(net_conn_t *conn, void *data) {
   if (!c)
     return UV_ENOMEM;
   c->server = server;
+  c->conn = conn;
+  c->out.conn = c;
   resp_parser_init(&c->parser, &server->config.limits);
   net_conn_set_data(conn, c);
   return 0;

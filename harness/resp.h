@@ -95,6 +95,10 @@ typedef struct resp_reply {
   size_t len, cap;
   int failed;      /* an append ran out of memory */
   int close_after; /* resp_reply_close was called */
+  /* The layer's own: the connection a handler's reply belongs to, and a
+   * deferred reply's place in its order. */
+  void *conn;
+  struct net_reply *place;
 } resp_reply_t;
 
 /* "+text\r\n"; text must hold no CR or LF. */
@@ -121,8 +125,21 @@ int resp_reply_null(resp_reply_t *reply);
 /* "*count\r\n": an array whose count elements are the next replies. */
 int resp_reply_array(resp_reply_t *reply, size_t count);
 
-/* Closes the connection once this reply is written (QUIT). */
+/* Closes the connection once this reply is written (QUIT). Not for a
+ * deferred reply. */
 void resp_reply_close(resp_reply_t *reply);
+
+/* Defers the answer to the command being handled: returns a reply that the
+ * handler, or a callback later on the loop's thread, fills with exactly
+ * one reply and hands to resp_reply_finish; nothing more goes into reply
+ * for this command. Replies to commands pipelined after it wait behind it
+ * while other connections are served. Returns NULL when it cannot (out of
+ * memory, a closing connection): then answer in reply at once. */
+resp_reply_t *resp_reply_defer(resp_reply_t *reply);
+
+/* Sends a deferred reply in its place and frees it. Returns 0, UV_EPIPE
+ * when its client went away meanwhile (nothing is sent), or UV_ENOMEM. */
+int resp_reply_finish(resp_reply_t *deferred);
 
 /* "-ERR unknown command 'NAME', with args beginning with: 'a' 'b' ", as
  * Redis 7 words it. */

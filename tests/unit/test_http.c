@@ -20,20 +20,47 @@
 
 #define BIG_BODY 1024 /* the body answered to GET /big */
 
+/* Deferred answers held until GET /release; on the loop's thread. */
+#define MAX_HELD 16
+static http_response_t *held[MAX_HELD];
+static int held_count, numbered_count;
+
 /* GET /big: BIG_BODY bytes; POST /echo: the body back; GET /n/<i>: "<i>";
- * /missing: 404; /empty: 204; anything else: "ok". Every answer names the
- * method in X-Method. */
+ * /missing: 404; /empty: 204; /slow: deferred until /release, which
+ * answers how many it released; /seen: how many /n/ were answered;
+ * anything else: "ok". Every answer names the method in X-Method. */
 static void test_handler(const http_request_t *req, http_response_t *res,
                          void *data) {
   (void)data;
   http_response_add_header(res, "X-Method", req->method);
-  if (strcmp(req->target, "/big") == 0) {
+  if (strcmp(req->target, "/slow") == 0 && held_count < MAX_HELD) {
+    http_response_t *later = http_response_defer(res);
+    if (later != NULL)
+      held[held_count++] = later;
+    else
+      http_response_set_status(res, 500);
+  } else if (strcmp(req->target, "/release") == 0) {
+    int released = 0;
+    for (int i = 0; i < held_count; i++) {
+      http_response_append(held[i], "slow", 4);
+      released += http_response_finish(held[i]) == 0;
+    }
+    held_count = 0;
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d", released);
+    http_response_append(res, text, (size_t)n);
+  } else if (strcmp(req->target, "/seen") == 0) {
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d", numbered_count);
+    http_response_append(res, text, (size_t)n);
+  } else if (strcmp(req->target, "/big") == 0) {
     static char big[BIG_BODY];
     memset(big, 'b', sizeof big);
     http_response_append(res, big, sizeof big);
   } else if (strcmp(req->target, "/echo") == 0) {
     http_response_append(res, req->body, req->body_len);
   } else if (strncmp(req->target, "/n/", 3) == 0) {
+    numbered_count++;
     http_response_append(res, req->target + 3, req->target_len - 3);
   } else if (strcmp(req->target, "/missing") == 0) {
     http_response_set_status(res, 404);
@@ -538,5 +565,62 @@ Test(http, expect_100_continue_gets_the_interim_answer_first, .timeout = 20) {
   expect_refusal(port, other, sizeof other - 1, 417,
                  "an expectation the server cannot meet");
   expect_served(port, "a 417");
+  server_stop(&s);
+}
+
+Test(http, a_deferred_answer_keeps_its_place_while_others_are_served,
+     .timeout = 20) {
+  static server_t s;
+  int port = server_start(&s, (http_config_t){0});
+  reader_t *a = reader_open(port);
+  const char pipeline[] = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /n/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /n/2 HTTP/1.1\r\nHost: x\r\n\r\n";
+  cr_assert_eq(send(a->fd, pipeline, sizeof pipeline - 1, 0),
+               (ssize_t)(sizeof pipeline - 1));
+  /* Another connection is answered while A waits, until the server has
+   * handled both of A's later requests. */
+  response_t res;
+  int seen = -1;
+  uint64_t deadline = clock_monotonic_ns() + 5000000000ull;
+  while (seen != 2 && clock_monotonic_ns() < deadline) {
+    reader_t *b = reader_open(port);
+    const char ask[] = "GET /seen HTTP/1.1\r\nHost: x\r\n\r\n";
+    send(b->fd, ask, sizeof ask - 1, 0);
+    cr_assert_eq(read_response(b, &res), 0,
+                 "a second connection should be answered while A's first "
+                 "request is deferred");
+    seen = atoi(res.body);
+    close(b->fd);
+    free(b);
+    if (seen != 2)
+      sleep_ms(5);
+  }
+  cr_assert_eq(seen, 2,
+               "the server should have handled A's /n/1 and /n/2 "
+               "(their answers waiting behind /slow); it says %d",
+               seen);
+  char early[64];
+  cr_assert_eq(recv(a->fd, early, sizeof early, MSG_DONTWAIT), -1,
+               "A's first request is deferred: nothing may reach A before "
+               "its answer");
+  reader_t *c = reader_open(port);
+  const char release[] = "GET /release HTTP/1.1\r\nHost: x\r\n\r\n";
+  send(c->fd, release, sizeof release - 1, 0);
+  cr_assert(read_response(c, &res) == 0 && strcmp(res.body, "1") == 0,
+            "/release should answer the one deferred /slow");
+  const char *want[] = {"slow", "1", "2"};
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(read_response(a, &res), 0, "A's answer %d of 3 is missing",
+                 i + 1);
+    cr_assert(res.status == 200 && strcmp(res.body, want[i]) == 0,
+              "A's answer %d should be 200 \"%s\" (the order asked), got "
+              "%d \"%s\"",
+              i + 1, want[i], res.status, res.body);
+  }
+  close(a->fd);
+  close(c->fd);
+  free(a);
+  free(c);
   server_stop(&s);
 }

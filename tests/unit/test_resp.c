@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,17 +372,45 @@ Test(resp_reply, integers_are_read_as_redis_reads_them) {
   cr_assert(!resp_arg_is(&(resp_arg_t){"GETX", 4}, "get"));
 }
 
-/* The server's handler: PING, ECHO x, BIG (256 KiB), QUIT; anything else
- * is an unknown command. */
+/* The server's handler: PING, ECHO x, BIG (256 KiB), QUIT; SLOW, whose
+ * reply waits (deferred) until RELEASE, which answers how many it
+ * released; SEEN, how many ECHOs were handled; anything else is an unknown
+ * command. Everything runs on the server's loop thread. */
 #define BIG_REPLY (256 * 1024)
+#define MAX_HELD 16
+
+static resp_reply_t *held[MAX_HELD];
+static int held_count, slow_count, echo_count;
+
+static void release_held(resp_reply_t *reply) {
+  int released = 0;
+  for (int i = 0; i < held_count; i++) {
+    resp_reply_simple(held[i], i == 0 ? "SLOW 1" : "SLOW 2");
+    released += resp_reply_finish(held[i]) == 0;
+  }
+  held_count = 0;
+  resp_reply_integer(reply, released);
+}
 
 static void test_handler(const resp_command_t *command, resp_reply_t *reply,
                          void *data) {
   (void)data;
   const resp_arg_t *name = &command->argv[0];
-  if (resp_arg_is(name, "ping")) {
+  if (resp_arg_is(name, "slow") && held_count < MAX_HELD) {
+    slow_count++;
+    resp_reply_t *later = resp_reply_defer(reply);
+    if (later == NULL)
+      resp_reply_error(reply, "ERR could not defer");
+    else
+      held[held_count++] = later;
+  } else if (resp_arg_is(name, "release")) {
+    release_held(reply);
+  } else if (resp_arg_is(name, "seen")) {
+    resp_reply_integer(reply, echo_count);
+  } else if (resp_arg_is(name, "ping")) {
     resp_reply_simple(reply, "PONG");
   } else if (resp_arg_is(name, "echo")) {
+    echo_count++;
     if (command->argc != 2)
       resp_reply_wrong_arity(reply, "echo");
     else
@@ -591,5 +620,89 @@ Test(resp_server, slow_reader_gets_every_big_reply, .timeout = 30) {
   cr_assert_gt(stats.read_pauses, 0,
                "a client that did not read never paused the server");
   close(fd);
+  server_stop(&s);
+}
+
+/* Asks b, until it says want (or 5 s pass), how many ECHOs the server has
+ * handled; returns the last answer. */
+static long long wait_for_echoes(redisContext *b, long long want) {
+  long long seen = -1;
+  uint64_t deadline = clock_monotonic_ns() + 5000000000ULL;
+  while (seen != want && clock_monotonic_ns() < deadline) {
+    redisReply *reply = redisCommand(b, "SEEN");
+    cr_assert(reply != NULL && reply->type == REDIS_REPLY_INTEGER,
+              "SEEN on a second connection got no integer: %s", b->errstr);
+    seen = reply->integer;
+    freeReplyObject(reply);
+    if (seen != want)
+      sleep_ms(5);
+  }
+  return seen;
+}
+
+Test(resp_server, a_deferred_reply_keeps_its_place_while_others_are_served,
+     .timeout = 20) {
+  static server_t s;
+  int port = server_start(&s, (resp_config_t){0});
+  int a = client_connect(port, 0);
+  const char pipeline[] = "SLOW\r\nECHO a\r\nSLOW\r\nECHO b\r\n";
+  cr_assert_eq(send(a, pipeline, sizeof pipeline - 1, 0),
+               (ssize_t)(sizeof pipeline - 1));
+  redisContext *b = hiredis_connect(port);
+  long long seen = wait_for_echoes(b, 2);
+  cr_assert_eq(seen, 2,
+               "connection A pipelined SLOW, ECHO a, SLOW, ECHO b; a second "
+               "connection asking SEEN should be served meanwhile and hear "
+               "that both ECHOs were handled; it heard %lld",
+               seen);
+  char early[64];
+  cr_assert_eq(recv(a, early, sizeof early, MSG_DONTWAIT), -1,
+               "A's first command is a SLOW not yet answered: nothing may "
+               "reach A before it (its ECHO replies wait behind it)");
+  redisReply *released = redisCommand(b, "RELEASE");
+  cr_assert(released != NULL && released->type == REDIS_REPLY_INTEGER &&
+                released->integer == 2,
+            "RELEASE should answer the 2 deferred SLOWs");
+  freeReplyObject(released);
+  const char want[] = "+SLOW 1\r\n$1\r\na\r\n+SLOW 2\r\n$1\r\nb\r\n";
+  char got[128] = "";
+  size_t n = client_recv(a, got, sizeof want - 1, 5000);
+  cr_assert(n == sizeof want - 1 && memcmp(got, want, n) == 0,
+            "A's replies, once the SLOWs were answered, should come in the "
+            "order asked: expected \"%s\", got %zu bytes \"%.*s\"",
+            want, n, (int)n, got);
+  close(a);
+  redisFree(b);
+  server_stop(&s);
+}
+
+Test(resp_server, a_deferred_reply_whose_client_left_is_dropped,
+     .timeout = 20) {
+  static server_t s;
+  /* Writing to a client that left raises SIGPIPE; servers ignore it. */
+  signal(SIGPIPE, SIG_IGN);
+  int port = server_start(&s, (resp_config_t){0});
+  int a = client_connect(port, 0);
+  const char pipeline[] = "SLOW\r\nECHO a\r\n";
+  cr_assert_eq(send(a, pipeline, sizeof pipeline - 1, 0),
+               (ssize_t)(sizeof pipeline - 1));
+  redisContext *b = hiredis_connect(port);
+  cr_assert_eq(wait_for_echoes(b, 1), 1, "A's ECHO should be handled");
+  close(a);
+  /* A is gone; the server may not have noticed yet: either way RELEASE
+   * must not crash, and answers how many still had a client. */
+  redisReply *released = redisCommand(b, "RELEASE");
+  cr_assert(released != NULL && released->type == REDIS_REPLY_INTEGER &&
+                released->integer <= 1,
+            "RELEASE after A left should answer 0 or 1, and the server "
+            "stay up");
+  freeReplyObject(released);
+  redisReply *pong = redisCommand(b, "PING");
+  cr_assert(pong != NULL && pong->type == REDIS_REPLY_STATUS &&
+                strcmp(pong->str, "PONG") == 0,
+            "the server should go on serving after a deferred reply's "
+            "client left");
+  freeReplyObject(pong);
+  redisFree(b);
   server_stop(&s);
 }
