@@ -410,6 +410,46 @@ Test(ttl, an_expired_entry_is_one_expiration_whichever_call_removes_it) {
   lcs_api()->destroy(cache);
 }
 
+/* lc_ttl(key) at now must find a live entry with at least least ns left. */
+static void expect_ttl_at_least(lc_t *cache, const char *key, uint64_t now,
+                                uint64_t least, const char *story) {
+  uint64_t got = 0;
+  bool found = false;
+  int rc = lcs_api()->ttl(cache, key, strlen(key), now, &got, &found);
+  cr_assert(rc == 0 && found && got >= least,
+            "%s: lc_ttl(%s, now_ns %llu) returned %s, %s, ttl_ns %llu; "
+            "expected 0, found, at least %llu ns left (UINT64_MAX - now: a "
+            "deadline now + ttl past 2^64 - 1 saturates at UINT64_MAX, the "
+            "end of time; it never wraps around); %s",
+            story, lcs_bytes_text(key, strlen(key)), (unsigned long long)now,
+            lcs_rc_text(rc), found ? "found" : "not found",
+            (unsigned long long)got, (unsigned long long)least, lcs_replay());
+}
+
+Test(ttl, a_ttl_too_long_for_64_bits_lasts_to_the_end_of_time) {
+  lc_t *cache = lcs_open(lcs_any_policy(), 16, 0);
+  const uint64_t late = UINT64_MAX - 1;
+  const char *keys[] = {"max", "huge", "edge", "extended"};
+  const uint64_t ttls[] = {UINT64_MAX, UINT64_MAX - 10, UINT64_MAX - T0};
+  const char *story = "at t=1000000 put max with ttl UINT64_MAX, huge with "
+                      "ttl UINT64_MAX - 10 and edge with ttl UINT64_MAX - "
+                      "1000000 (a deadline of exactly UINT64_MAX), and put "
+                      "extended with no TTL, then lc_expire(extended, "
+                      "UINT64_MAX) at +2: now + ttl does not fit in 64 bits "
+                      "(except for edge), so each deadline is UINT64_MAX";
+  for (int k = 0; k < 3; k++)
+    put_ttl(cache, keys[k], "v", ttls[k], T0, story);
+  put_ttl(cache, "extended", "v", LC_NO_TTL, T0 + 1, story);
+  expire(cache, "extended", UINT64_MAX, T0 + 2, true, story);
+  for (int k = 0; k < 4; k++) {
+    lcs_expect_text(cache, keys[k], "v", T0 + 3, story);
+    expect_ttl_at_least(cache, keys[k], T0 + 3, UINT64_MAX - (T0 + 3), story);
+  }
+  for (int k = 0; k < 4; k++)
+    lcs_expect_text(cache, keys[k], "v", late, story);
+  lcs_api()->destroy(cache);
+}
+
 /* One random call of the TTL history, for messages. */
 typedef struct ttl_call {
   int kind; /* 0 get, 1 put, 2 delete, 3 expire, 4 ttl */

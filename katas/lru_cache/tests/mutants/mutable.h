@@ -89,7 +89,11 @@ static uint64_t mut_hash(const unsigned char *key, size_t len) {
 static uint64_t mut_deadline(uint64_t ttl, uint64_t now) {
   if (ttl == LC_NO_TTL)
     return 0;
+#if MUTANT_DEADLINE_WRAPS
+  return now + ttl; /* "a TTL is never that long" */
+#else
   return ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+#endif
 }
 
 static bool mut_expired(const mut_entry_t *e, uint64_t now) {
@@ -570,7 +574,12 @@ int lc_expire(lc_t *c, const void *key, size_t key_len, uint64_t ttl_ns,
   mut_sweep(c, now_ns);
   mut_entry_t *e = mut_find_live(c, hash, key, key_len, now_ns);
   if (e != NULL) {
+#if MUTANT_EXPIRE_DEADLINE_WRAPS
+    /* the deadline written again here, without lc_put's saturation */
+    mut_set_deadline(c, e, ttl_ns == LC_NO_TTL ? 0 : now_ns + ttl_ns);
+#else
     mut_set_deadline(c, e, mut_deadline(ttl_ns, now_ns));
+#endif
 #if MUTANT_GET_EXTENDS_TTL
     e->ttl = ttl_ns;
 #endif
