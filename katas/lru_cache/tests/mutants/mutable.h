@@ -485,6 +485,11 @@ int lc_get(lc_t *c, const void *key, size_t key_len, uint64_t now_ns,
 
 int lc_put(lc_t *c, const void *key, size_t key_len, const void *value,
            size_t value_len, uint64_t ttl_ns, uint64_t now_ns) {
+#if MUTANT_E2BIG_BEFORE_EINVAL
+  /* "the budget first: it is the cache's own rule" */
+  if (c->config.max_bytes != 0 && key_len + value_len > c->config.max_bytes)
+    return -E2BIG;
+#endif
   if (key_len > LC_KEY_MAX || value_len > LC_VALUE_MAX)
     return -EINVAL;
   if (c->config.max_bytes != 0 && key_len + value_len > c->config.max_bytes)
