@@ -1,6 +1,6 @@
 /* lc_history.c - seeded random histories of gets, puts and deletes run
- * against a plug-in beside the model; a failing history is shrunk to the
- * shortest one found that still fails, and told as a numbered list. */
+ * against a plug-in beside the model; a failing or crashing history is
+ * shrunk to the shortest one found that still fails, and told. */
 #include "lc_history.h"
 
 #include <criterion/criterion.h>
