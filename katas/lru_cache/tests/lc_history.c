@@ -362,6 +362,8 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
                     room > 0 ? get_buffer : NULL, room, &value_len, &found);
       memset(key_buffer, 0xcc, key_len);
       bool right = rc == 0 && found == (expected != NULL);
+      bool stale_len = right && !found && value_len != 0;
+      right &= !stale_len;
       size_t copied = 0;
       if (right && found) {
         copied = expected->value_len < room ? expected->value_len : room;
@@ -379,6 +381,9 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
             say(story, ", found, value_len %zu, value %s", value_len,
                 lcs_bytes_text(get_buffer,
                                value_len < room ? value_len : room));
+          else if (rc == 0 && stale_len)
+            say(story, ", not found, but value_len %zu (a miss stores 0)",
+                value_len);
           else if (rc == 0)
             say(story, ", not found");
           if (overran)
@@ -395,7 +400,7 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
                       "length)"
                     : "");
           else
-            say(story, "not found");
+            say(story, stale_len ? "not found, value_len 0" : "not found");
           say(story, ":\n  ");
           say_why(story, setup, &model, op->key);
           if (expected != NULL && found && value_len != expected->value_len)
