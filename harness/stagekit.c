@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <criterion/output.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Generous for any correct implementation of a stage, small enough that a
@@ -312,5 +316,69 @@ const char *stagekit_bytes_text(const void *bytes, size_t len) {
     snprintf(text + used, sizeof ring[0] - used, "\" (empty)");
   else
     snprintf(text + used, sizeof ring[0] - used, "\"");
+  return text;
+}
+
+int stagekit_fork(void (*fn)(void *arg), void *arg, unsigned seconds,
+                  stagekit_exit_t *how) {
+  memset(how, 0, sizeof *how);
+  /* Set in the child just before it ends normally, so that an exit(0) from
+   * the code under test is not taken for fn returning. */
+  static volatile int *returned;
+  if (returned == NULL &&
+      (returned = stagekit_shared(sizeof *returned)) == NULL)
+    return -ENOMEM;
+  *returned = 0;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* A core file per crashing child would cost more than its run. */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+      signal(signals[i], SIG_DFL);
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) {
+      dup2(null_fd, STDERR_FILENO);
+      close(null_fd);
+    }
+    alarm(seconds);
+    fn(arg);
+    *returned = 1;
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -errno;
+  if (WIFSIGNALED(status))
+    how->signal = WTERMSIG(status);
+  else if (*returned && WEXITSTATUS(status) == 0)
+    how->finished = 1;
+  else
+    how->exit_status = WEXITSTATUS(status);
+  return 0;
+}
+
+void *stagekit_shared(size_t size) {
+  void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return memory == MAP_FAILED ? NULL : memory;
+}
+
+const char *stagekit_signal_name(int signal_number) {
+  static char ring[4][32];
+  static unsigned next;
+  const char *name = signal_name(signal_number);
+  if (strcmp(name, "SIGNAL") != 0)
+    return name;
+  if (signal_number == SIGALRM)
+    return "SIGALRM";
+  char *text = ring[next++ % 4];
+  snprintf(text, sizeof ring[0], "signal %d", signal_number);
   return text;
 }

@@ -56,4 +56,31 @@ const char *stagekit_rc_text(int rc, const char *not_implemented);
  * and "(empty)" said. A ring of static buffers, as stagekit_rc_text. */
 const char *stagekit_bytes_text(const void *bytes, size_t len);
 
+/* How a child process of stagekit_fork ended. */
+typedef struct stagekit_exit {
+  int finished;    /* fn returned */
+  int signal;      /* the signal that killed it (SIGALRM: out of time), or 0 */
+  int exit_status; /* when it exited on its own, before fn returned */
+} stagekit_exit_t;
+
+/* Runs fn(arg) in a forked child of this test process, so that a crash, an
+ * exit() or a hang in the code under test ends the child and the test
+ * lives on to say more (a shrinking test replays candidates this way). In
+ * the child the fatal signals have their default action (no crash note is
+ * written), stderr goes to /dev/null (a sanitizer's report of a child
+ * would hide the test's own), the child dies with the test, and after
+ * seconds (0: no limit) it is ended by SIGALRM. What fn computes stays in
+ * the child: pass results back through stagekit_shared memory. Returns 0
+ * with *how filled, or a negative errno when fork fails. */
+int stagekit_fork(void (*fn)(void *arg), void *arg, unsigned seconds,
+                  stagekit_exit_t *how);
+
+/* size bytes of zeroed memory shared with the children stagekit_fork makes,
+ * kept until the test process ends. NULL when mmap fails. */
+void *stagekit_shared(size_t size);
+
+/* "SIGSEGV": a fatal signal's name for messages; "signal N" for others.
+ * Static ring buffer for the latter, as stagekit_rc_text. */
+const char *stagekit_signal_name(int signal_number);
+
 #endif /* SDKATA_STAGEKIT_H */

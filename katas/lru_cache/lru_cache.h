@@ -49,7 +49,8 @@ typedef struct lc_stats {
   uint64_t hits;        /* lc_get calls that found a live entry */
   uint64_t misses;      /* lc_get calls that did not */
   uint64_t evictions;   /* live entries removed to make room */
-  uint64_t expirations; /* expired entries reclaimed */
+  uint64_t expirations; /* expired entries reclaimed, each once, whichever
+                           call removed it (a put making room too) */
   uint64_t items;       /* entries stored now (expired, unreclaimed too) */
   uint64_t bytes;       /* their key_len + value_len, summed */
 } lc_stats_t;
@@ -59,7 +60,8 @@ typedef struct lc lc_t;
 
 /* Creates a cache for config and stores it in *out.
  * Returns 0; LC_ENOTIMPL when config->policy is one you do not do; -EINVAL
- * when the policy is none of lc_policy_t or both limits are 0; -ENOMEM. */
+ * when the policy is none of lc_policy_t or both limits are 0 (for a policy
+ * you do not do, LC_ENOTIMPL or -EINVAL); -ENOMEM. */
 int lc_create(const lc_config_t *config, lc_t **out);
 
 /* Frees everything the cache holds. cache may be NULL. */
@@ -70,7 +72,8 @@ void lc_destroy(lc_t *cache);
  * buffer_size is 0), stores the value's full length in *value_len and sets
  * *found; a caller whose buffer was too small calls again with a larger one.
  * A hit makes the entry the most recently used; it does not extend a TTL.
- * An entry whose deadline is <= now_ns is gone: a miss.
+ * An entry whose deadline is <= now_ns is gone: a miss. On a miss *found is
+ * false and *value_len is 0.
  * Returns 0; -EINVAL for a key longer than LC_KEY_MAX. */
 int lc_get(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
            void *buffer, size_t buffer_size, size_t *value_len, bool *found);
@@ -78,11 +81,15 @@ int lc_get(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
 /* Stores a copy of value under a copy of key at now_ns, replacing any value
  * and TTL the key had, and makes it the most recently used; the caller may
  * reuse both buffers as soon as the call returns. ttl_ns: the entry expires
- * at now_ns + ttl_ns (gone from that instant on); LC_NO_TTL: never. Evicts
+ * at now_ns + ttl_ns (gone from that instant on), or at UINT64_MAX, the end
+ * of time, when that sum does not fit in 64 bits; LC_NO_TTL: never. Evicts
  * entries until the new one fits both limits; the entry being replaced is
- * not counted against it. Returns 0; -EINVAL for a key or value over its
- * maximum; -E2BIG when key_len + value_len alone exceeds max_bytes (the cache
- * is then unchanged); -ENOMEM. */
+ * not counted against it. Expired entries not yet reclaimed still count:
+ * the policy picks the victim, which may be live while expired entries
+ * elsewhere still hold room; a victim that has expired is an expiration,
+ * not an eviction. Returns 0; -EINVAL for a key or value over its maximum,
+ * checked first; -E2BIG when key_len + value_len alone exceeds max_bytes;
+ * after either the cache is unchanged; -ENOMEM. */
 int lc_put(lc_t *cache, const void *key, size_t key_len, const void *value,
            size_t value_len, uint64_t ttl_ns, uint64_t now_ns);
 
@@ -92,16 +99,17 @@ int lc_delete(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
               bool *deleted);
 
 /* Gives a live entry a new TTL at now_ns (as lc_put would: LC_NO_TTL
- * removes it) without touching its value or its recency, and sets *found
- * when there was a live entry. Returns 0; -EINVAL for a key longer than
- * LC_KEY_MAX. */
+ * removes it, a deadline past 64 bits is UINT64_MAX) without touching its
+ * value or its recency, and sets *found when there was a live entry.
+ * Returns 0; -EINVAL for a key longer than LC_KEY_MAX. */
 int lc_expire(lc_t *cache, const void *key, size_t key_len, uint64_t ttl_ns,
               uint64_t now_ns, bool *found);
 
 /* Stores in *ttl_ns how long a live entry has left at now_ns (deadline -
  * now_ns, > 0), or LC_PERSISTENT when it has no TTL, and sets *found when
- * there was a live entry. Does not touch recency or the stats. Returns 0;
- * -EINVAL for a key longer than LC_KEY_MAX. */
+ * there was a live entry. Changes nothing, neither recency nor any stat: an
+ * expired entry it sees is answered not found and left for the other calls
+ * to reclaim. Returns 0; -EINVAL for a key longer than LC_KEY_MAX. */
 int lc_ttl(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
            uint64_t *ttl_ns, bool *found);
 
@@ -113,8 +121,9 @@ int lc_stats(lc_t *cache, lc_stats_t *stats);
  *   arrive slightly out of order from several threads: an entry is expired
  *   at now_ns when its deadline <= now_ns, whatever times came before.
  * - Expired entries are reclaimed as calls go on, with no thread of your
- *   own: whenever a call finds one, and by a bounded sweep inside calls, so
- *   that entries no one asks for again are reclaimed too.
+ *   own: whenever a call but lc_ttl and lc_stats finds one, and by a bounded
+ *   sweep inside calls, so that entries no one asks for again are reclaimed
+ *   too.
  * - Every function must be safe to call from many threads at once
  *   (stage 5). */
 

@@ -1,6 +1,6 @@
 /* lc_history.c - seeded random histories of gets, puts and deletes run
- * against a plug-in beside the model; a failing history is shrunk to the
- * shortest one found that still fails, and told as a numbered list. */
+ * against a plug-in beside the model; a failing or crashing history is
+ * shrunk to the shortest one found that still fails, and told. */
 #include "lc_history.h"
 
 #include <criterion/criterion.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "lc_model.h"
 #include "lc_suite.h"
 
@@ -19,6 +20,10 @@
 /* Histories longer than this are told by their first and last calls. */
 #define SHOWN_HEAD 20
 #define SHOWN_TAIL 40
+/* Shrinking stops after this long, whatever budget of calls is left. */
+#define SHRINK_SECONDS 10
+/* What a crash note keeps of the step, where a crashing history is told. */
+#define STEP_ROOM 511
 
 int lch_keys_make(lch_setup_t *setup, uint32_t count) {
   setup->key_count = count;
@@ -131,6 +136,7 @@ static const char *key_text(const lch_setup_t *setup, uint32_t key) {
   return lcs_bytes_text(setup->keys[key], setup->key_lens[key]);
 }
 
+/* One call as C; a put's value by its length alone when value is NULL. */
 static void say_call(story_t *story, const lch_setup_t *setup,
                      const lch_op_t *op, const unsigned char *value) {
   switch (op->kind) {
@@ -140,8 +146,12 @@ static void say_call(story_t *story, const lch_setup_t *setup,
         (unsigned)op->size);
     break;
   case LCH_PUT:
-    say(story, "lc_put(%s, %s)", key_text(setup, op->key),
-        lcs_bytes_text(value, op->size));
+    if (value == NULL)
+      say(story, "lc_put(%s, %u byte%s)", key_text(setup, op->key),
+          (unsigned)op->size, op->size == 1 ? "" : "s");
+    else
+      say(story, "lc_put(%s, %s)", key_text(setup, op->key),
+          lcs_bytes_text(value, op->size));
     break;
   case LCH_DELETE: say(story, "lc_delete(%s)", key_text(setup, op->key)); break;
   }
@@ -277,14 +287,34 @@ static void say_contents(story_t *story, const lch_setup_t *setup,
     say(story, " none");
 }
 
-/* Runs ops, and tells them in story when story is not NULL. */
+/* Where a replay is: in memory shared with the child process that runs it,
+ * so that a crash is placed at its exact call by one plain store per call
+ * (a note in a file per call would cost more than the call). */
+typedef enum phase {
+  PHASE_CREATE,
+  PHASE_CALL,
+  PHASE_STATS, /* the lc_stats after a call */
+  PHASE_DESTROY
+} phase_t;
+
+typedef struct progress {
+  size_t call; /* the call running, from 0 */
+  int phase;
+  long failed;     /* what the replay returned, once it has */
+  bool note_steps; /* whether to note the position for a hang now and then */
+} progress_t;
+
+/* Runs ops, and tells them in story when story is not NULL; keeps *at
+ * current. */
 static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
-                   story_t *story) {
+                   story_t *story, volatile progress_t *at) {
   static unsigned char key_buffer[LC_KEY_MAX + 1];
   static unsigned char value_buffer[VALUE_MAX];
   static unsigned char get_buffer[GET_ROOM + CANARY];
   const lcs_api_t *api = lcs_api();
   lc_t *cache = NULL;
+  at->call = 0;
+  at->phase = PHASE_CREATE;
   int rc = api->create(&setup->config, &cache);
   if (rc != 0 || cache == NULL) {
     say(story, "lc_create returned %s this time", lcs_rc_text(rc));
@@ -312,8 +342,11 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
       say(story, "\n    #%zu ", i + 1);
       say_call(story, setup, op, value_buffer);
     }
-    /* Every 4096th call is noted, so that a crash says where it was. */
-    if (i % 4096 == 0)
+    at->call = i;
+    at->phase = PHASE_CALL;
+    /* A hang ends the test with no handler to run: every 4096th call is
+     * also noted in a file, so that a hang says about where it was. */
+    if (at->note_steps && i % 4096 == 0)
       stagekit_step("%s: call %zu of a history of %zu", setup->title, i + 1,
                     count);
     const lcm_entry_t *expected = lcm_peek(&model, op->key, now);
@@ -329,6 +362,8 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
                     room > 0 ? get_buffer : NULL, room, &value_len, &found);
       memset(key_buffer, 0xcc, key_len);
       bool right = rc == 0 && found == (expected != NULL);
+      bool stale_len = right && !found && value_len != 0;
+      right &= !stale_len;
       size_t copied = 0;
       if (right && found) {
         copied = expected->value_len < room ? expected->value_len : room;
@@ -346,6 +381,9 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
             say(story, ", found, value_len %zu, value %s", value_len,
                 lcs_bytes_text(get_buffer,
                                value_len < room ? value_len : room));
+          else if (rc == 0 && stale_len)
+            say(story, ", not found, but value_len %zu (a miss stores 0)",
+                value_len);
           else if (rc == 0)
             say(story, ", not found");
           if (overran)
@@ -362,7 +400,7 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
                       "length)"
                     : "");
           else
-            say(story, "not found");
+            say(story, stale_len ? "not found, value_len 0" : "not found");
           say(story, ":\n  ");
           say_why(story, setup, &model, op->key);
           if (expected != NULL && found && value_len != expected->value_len)
@@ -407,6 +445,7 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
                   model.stats.evictions - evictions_before);
     lc_stats_t stats;
     memset(&stats, 0xa5, sizeof stats);
+    at->phase = PHASE_STATS;
     rc = api->stats(cache, &stats);
     if (rc != 0 || !same_stats(&stats, &model)) {
       failed = (long)i;
@@ -427,61 +466,143 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
   if (failed >= 0 && story != NULL)
     say_contents(story, setup, &model, cache);
   lcm_free(&model);
+  at->phase = PHASE_DESTROY;
   api->destroy(cache);
   return failed;
 }
 
 long lch_replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count) {
-  return replay(setup, ops, count, NULL);
+  progress_t at = {0, PHASE_CREATE, -1, true};
+  return replay(setup, ops, count, NULL, &at);
+}
+
+/* How a replay in a child process ended. */
+typedef struct outcome {
+  long failed; /* the call that answered wrong or crashed; -1: none */
+  int phase;   /* where in it a crash came */
+  stagekit_exit_t how;
+} outcome_t;
+
+static bool crashed(const outcome_t *outcome) {
+  return !outcome->how.finished;
+}
+
+/* Whether two failed replays failed alike: both answered wrong, or both
+ * crashed by the same signal (or exited with the same status). */
+static bool same_failure(const outcome_t *a, const outcome_t *b) {
+  return a->failed >= 0 && b->failed >= 0 && crashed(a) == crashed(b) &&
+         a->how.signal == b->how.signal &&
+         a->how.exit_status == b->how.exit_status;
+}
+
+typedef struct job {
+  const lch_setup_t *setup;
+  const lch_op_t *ops;
+  size_t count;
+  volatile progress_t *at;
+} job_t;
+
+static void run_job(void *arg) {
+  job_t *job = arg;
+  job->at->failed = replay(job->setup, job->ops, job->count, NULL, job->at);
+}
+
+/* Replays ops on a fresh cache in a child process, so that a crash ends
+ * the child and not the test; seconds bounds a hang (0: the test's own
+ * timeout does). Without a child (fork failed) it runs here. */
+static outcome_t attempt(const lch_setup_t *setup, const lch_op_t *ops,
+                         size_t count, unsigned seconds) {
+  static volatile progress_t *at;
+  outcome_t outcome = {-1, PHASE_CALL, {1, 0, 0}};
+  if (at == NULL)
+    at = stagekit_shared(sizeof *at);
+  if (at == NULL) {
+    outcome.failed = lch_replay(setup, ops, count);
+    return outcome;
+  }
+  *at = (progress_t){0, PHASE_CREATE, -1, true};
+  job_t job = {setup, ops, count, at};
+  if (stagekit_fork(run_job, &job, seconds, &outcome.how) != 0) {
+    outcome.how = (stagekit_exit_t){1, 0, 0};
+    outcome.failed = lch_replay(setup, ops, count);
+    return outcome;
+  }
+  if (!crashed(&outcome)) {
+    outcome.failed = at->failed;
+    return outcome;
+  }
+  /* A crash in lc_destroy belongs to the whole history. */
+  outcome.phase = at->phase;
+  outcome.failed = (long)at->call;
+  if (at->phase == PHASE_DESTROY && count > 0)
+    outcome.failed = (long)count - 1;
+  return outcome;
+}
+
+/* A shrinking in progress: the failure kept, and what it has spent. */
+typedef struct shrinking {
+  const lch_setup_t *setup;
+  outcome_t failure; /* how the history kept so far fails */
+  uint64_t budget, spent, tries;
+  uint64_t deadline; /* clock_monotonic_ns after which no more tries */
+} shrinking_t;
+
+/* Replays candidate[0..length) on a fresh cache in a child process; when it
+ * fails as the kept history does, it is kept instead, cut after its failing
+ * call, in ops[0..*n). Returns whether it was. Once the time is up the
+ * budget counts as spent. */
+static bool keep(shrinking_t *state, lch_op_t *ops, size_t *n,
+                 const lch_op_t *candidate, size_t length) {
+  uint64_t now = clock_monotonic_ns();
+  if (now >= state->deadline) {
+    state->spent = state->budget;
+    return false;
+  }
+  unsigned seconds = (unsigned)((state->deadline - now) / 1000000000ULL) + 1;
+  outcome_t outcome = attempt(state->setup, candidate, length, seconds);
+  state->spent += length + 1;
+  state->tries++;
+  if (!same_failure(&outcome, &state->failure))
+    return false;
+  state->failure = outcome;
+  *n = (size_t)outcome.failed + 1;
+  memcpy(ops, candidate, *n * sizeof *ops);
+  return true;
 }
 
 /* Removes chunks of ever smaller size from the failing history ops[0..n),
- * keeping each removal after which a fresh cache still fails (then cut at
- * its new first failure), until chunks of one call or budget calls spent.
- * Returns the new length; counts the replays in *tries. */
-static size_t shrink(const lch_setup_t *setup, lch_op_t *ops, size_t n,
-                     uint64_t budget, uint64_t *tries) {
+ * keeping each removal after which a fresh cache still fails the same way
+ * (then cut at its new first failure), until chunks of one call, or the
+ * budget of calls or SHRINK_SECONDS spent. Every candidate runs in a child
+ * process, so that a crash is shrunk like a wrong answer. Returns the new
+ * length. */
+static size_t shrink(shrinking_t *state, lch_op_t *ops, size_t n) {
   lch_op_t *candidate = malloc(n * sizeof *candidate);
   if (candidate == NULL)
     return n;
-  uint64_t spent = 0;
   /* First whole kinds of calls at once, keeping the failing call: a
    * history that fails only once the cache is full keeps its puts. */
   const uint8_t dropped[] = {LCH_GET, LCH_DELETE, LCH_GET_SMALL};
-  for (size_t d = 0; d < sizeof dropped && spent < budget; d++) {
+  for (size_t d = 0; d < sizeof dropped && state->spent < state->budget; d++) {
     size_t length = 0;
     for (size_t i = 0; i + 1 < n; i++)
       if (ops[i].kind != dropped[d])
         candidate[length++] = ops[i];
     candidate[length++] = ops[n - 1];
-    if (length == n)
-      continue;
-    long failed = lch_replay(setup, candidate, length);
-    spent += length + 1;
-    (*tries)++;
-    if (failed >= 0) {
-      n = (size_t)failed + 1;
-      memcpy(ops, candidate, n * sizeof *ops);
-    }
+    if (length < n)
+      keep(state, ops, &n, candidate, length);
   }
-  for (size_t chunk = n / 2; chunk >= 1 && spent < budget;) {
-    for (size_t start = 0; start < n && spent < budget;) {
+  for (size_t chunk = n / 2; chunk >= 1 && state->spent < state->budget;) {
+    for (size_t start = 0; start < n && state->spent < state->budget;) {
       size_t end = start + chunk < n ? start + chunk : n;
       size_t length = n - (end - start);
       memcpy(candidate, ops, start * sizeof *ops);
       memcpy(candidate + start, ops + end, (n - end) * sizeof *ops);
       stagekit_step("%s: shrinking a failing history of %zu calls, trying "
                     "%zu",
-                    setup->title, n, length);
-      long failed = lch_replay(setup, candidate, length);
-      spent += length + 1;
-      (*tries)++;
-      if (failed >= 0) {
-        n = (size_t)failed + 1;
-        memcpy(ops, candidate, n * sizeof *ops);
-      } else {
+                    state->setup->title, n, length);
+      if (!keep(state, ops, &n, candidate, length))
         start = end;
-      }
     }
     chunk /= 2;
     if (chunk > n / 2)
@@ -491,14 +612,128 @@ static size_t shrink(const lch_setup_t *setup, lch_op_t *ops, size_t n,
   return n;
 }
 
+/* The length of call i (op) told briefly, for a crash note's one line. */
+static size_t brief_call(const lch_setup_t *setup, const lch_op_t *op, size_t i,
+                         char *out, size_t size) {
+  story_t piece = {out, 0, size};
+  say(&piece, " #%zu ", i + 1);
+  say_call(&piece, setup, op, NULL);
+  return piece.used;
+}
+
+/* Notes as the step (one line, which a crash note keeps) where the history
+ * ops[0..n) crashes and its calls: all of them when they fit, else the
+ * first two and as many of the last as fit. */
+static void note_crash(const lch_setup_t *setup, const lch_op_t *ops, size_t n,
+                       const shrinking_t *state, size_t count,
+                       size_t original) {
+  static char text[STEP_ROOM + 1];
+  story_t line = {text, 0, sizeof text};
+  char piece[256];
+  const outcome_t *crash = &state->failure;
+  say(&line, "%s (%s, max_entries %llu, max_bytes %llu): ", setup->title,
+      lcs_policy_title(setup->config.policy),
+      (unsigned long long)setup->config.max_entries,
+      (unsigned long long)setup->config.max_bytes);
+  if (crash->phase == PHASE_DESTROY) {
+    say(&line, "lc_destroy after call #%zu", n);
+  } else {
+    brief_call(setup, &ops[crash->failed], (size_t)crash->failed, piece,
+               sizeof piece);
+    say(&line, "call%s%s", piece,
+        crash->phase == PHASE_STATS ? " (in the lc_stats after it)" : "");
+  }
+  say(&line,
+      ", of the shortest history found that crashes on a fresh cache (%zu "
+      "calls, after %llu tries; the random history of %zu calls crashed at "
+      "call %zu):",
+      n, (unsigned long long)state->tries, count, original);
+  size_t room = line.used < STEP_ROOM ? STEP_ROOM - line.used : 0;
+  size_t total = 0;
+  for (size_t i = 0; i < n && total <= room; i++)
+    total += brief_call(setup, &ops[i], i, piece, sizeof piece);
+  size_t head = n, tail = 0;
+  if (total > room) {
+    /* The first two calls, a gap of about 20 characters, then the last. */
+    head = n < 2 ? n : 2;
+    size_t used = 20;
+    for (size_t i = 0; i < head; i++)
+      used += brief_call(setup, &ops[i], i, piece, sizeof piece);
+    while (tail < n - head) {
+      size_t i = n - 1 - tail;
+      size_t more = brief_call(setup, &ops[i], i, piece, sizeof piece);
+      if (used + more > room)
+        break;
+      used += more;
+      tail++;
+    }
+  }
+  for (size_t i = 0; i < head; i++) {
+    brief_call(setup, &ops[i], i, piece, sizeof piece);
+    say(&line, "%s", piece);
+  }
+  if (head + tail < n)
+    say(&line, " ... %zu calls ...", n - head - tail);
+  for (size_t i = n - tail; i < n; i++) {
+    brief_call(setup, &ops[i], i, piece, sizeof piece);
+    say(&line, "%s", piece);
+  }
+  stagekit_step("%s", text);
+}
+
+/* After shrinking a crash to ops[0..n): replays it in this process, where
+ * the harness explains the crash as it explains any (the signal in words,
+ * the function it died in, a sanitizer's report) with the history as the
+ * step; when it does not crash here, fails the test with the history. */
+static void tell_crash(const lch_setup_t *setup, const lch_op_t *ops, size_t n,
+                       const shrinking_t *state, size_t count,
+                       size_t original) {
+  note_crash(setup, ops, n, state, count, original);
+  progress_t at = {0, PHASE_CREATE, -1, false};
+  replay(setup, ops, n, NULL, &at);
+  const stagekit_exit_t *how = &state->failure.how;
+  static char text[65536];
+  story_t story = {text, 0, sizeof text};
+  say(&story,
+      "%s (%s, max_entries %llu, max_bytes %llu): a random history of %zu "
+      "calls crashed at call %zu, in a child process replaying it (",
+      setup->title, lcs_policy_title(setup->config.policy),
+      (unsigned long long)setup->config.max_entries,
+      (unsigned long long)setup->config.max_bytes, count, original);
+  if (how->signal != 0)
+    say(&story, "killed by %s", stagekit_signal_name(how->signal));
+  else
+    say(&story, "it called exit(%d)", how->exit_status);
+  say(&story,
+      "). The shortest history found that crashes on a fresh cache (%zu "
+      "calls, after %llu tries) is, with what each call should have "
+      "answered:",
+      n, (unsigned long long)state->tries);
+  progress_t told = {0, PHASE_CREATE, -1, false};
+  replay(setup, ops, n, &story, &told);
+  say(&story,
+      "\n  Replayed in the test process it did not crash: the crash "
+      "depends on more than the calls, such as uninitialised "
+      "memory.\n  %s",
+      lcs_replay());
+  cr_assert_fail("%s", text);
+}
+
 void lch_check(const lch_setup_t *setup, lch_op_t *ops, size_t count,
                uint64_t budget) {
-  long failed = lch_replay(setup, ops, count);
-  if (failed < 0)
+  /* In a child process: a crash there is placed at its call and shrunk. */
+  outcome_t first = attempt(setup, ops, count, 0);
+  if (first.failed < 0)
     return;
-  size_t original = (size_t)failed + 1;
-  uint64_t tries = 0;
-  size_t n = shrink(setup, ops, original, budget, &tries);
+  size_t original = (size_t)first.failed + 1;
+  shrinking_t state = {
+      setup, first, budget,
+      0,     0,     clock_monotonic_ns() + SHRINK_SECONDS * 1000000000ULL};
+  size_t n = shrink(&state, ops, original);
+  if (crashed(&state.failure)) {
+    tell_crash(setup, ops, n, &state, count, original);
+    return;
+  }
   static char text[65536];
   story_t story = {text, 0, sizeof text};
   say(&story,
@@ -509,8 +744,9 @@ void lch_check(const lch_setup_t *setup, lch_op_t *ops, size_t count,
       setup->title, lcs_policy_title(setup->config.policy),
       (unsigned long long)setup->config.max_entries,
       (unsigned long long)setup->config.max_bytes, count, original, n,
-      (unsigned long long)tries);
-  if (replay(setup, ops, n, &story) < 0)
+      (unsigned long long)state.tries);
+  progress_t at = {0, PHASE_CREATE, -1, false};
+  if (replay(setup, ops, n, &story, &at) < 0)
     say(&story, "\n  (this time it passed: the failure depends on more than "
                 "the calls, such as uninitialised memory)");
   say(&story, "\n  %s", lcs_replay());

@@ -1,6 +1,6 @@
 /* lc_history.h - seeded random histories of gets, puts and deletes run
- * against a plug-in beside the model; a failing history is shrunk to the
- * shortest one found that still fails, and told as a numbered list. */
+ * against a plug-in beside the model; a failing or crashing history is
+ * shrunk to the shortest one found that still fails, and told. */
 #ifndef LC_HISTORY_H
 #define LC_HISTORY_H
 
@@ -49,9 +49,12 @@ void lch_generate(const lch_setup_t *setup, rng_t *rng, lch_op_t *ops,
  * else the index of the first call that differs. */
 long lch_replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count);
 
-/* Runs ops; on a difference shrinks the history (re-running candidates on
- * fresh caches, at most budget calls in all) and fails the test with the
- * shortest failing history, what came back, what was expected and why. */
+/* Runs ops in a child process; on a difference or a crash shrinks the
+ * history (re-running candidates on fresh caches, each in a child, at most
+ * budget calls and 10 s in all). A difference fails the test with the
+ * shortest failing history, what came back, what was expected and why; a
+ * crash is replayed in this process, the shortest crashing history noted
+ * as the step, so that the harness tells it as any crash. */
 void lch_check(const lch_setup_t *setup, lch_op_t *ops, size_t count,
                uint64_t budget);
 

@@ -32,6 +32,14 @@ void lcm_free(lcm_t *model) {
   model->key_lens = NULL;
 }
 
+/* The deadline of a TTL given at now: none for LC_NO_TTL (0), and
+ * UINT64_MAX, the end of time, when now + ttl does not fit in 64 bits. */
+static uint64_t deadline_of(uint64_t ttl, uint64_t now) {
+  if (ttl == LC_NO_TTL)
+    return 0;
+  return ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+}
+
 static bool expired(const lcm_entry_t *entry, uint64_t now) {
   return entry->deadline != 0 && entry->deadline <= now;
 }
@@ -124,7 +132,7 @@ int lcm_put(lcm_t *model, uint32_t key, const void *value, size_t value_len,
   if (value_len > 0)
     memcpy(entry->value, value, value_len);
   entry->value_len = value_len;
-  entry->deadline = ttl == LC_NO_TTL ? 0 : now + ttl;
+  entry->deadline = deadline_of(ttl, now);
   entry->present = true;
   entry->put_at = model->step;
   link_newest(model, key);
@@ -155,7 +163,7 @@ bool lcm_expire(lcm_t *model, uint32_t key, uint64_t ttl, uint64_t now) {
     remove_entry(model, key, LCM_EXPIRED);
     return false;
   }
-  entry->deadline = ttl == LC_NO_TTL ? 0 : now + ttl;
+  entry->deadline = deadline_of(ttl, now);
   return true;
 }
 

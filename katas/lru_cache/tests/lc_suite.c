@@ -174,6 +174,11 @@ void lcs_expect(lc_t *cache, const void *key, size_t key_len, uint64_t now,
   char got[400];
   if (rc != 0)
     snprintf(got, sizeof got, "returned %s", lcs_rc_text(rc));
+  else if (!found && got_len != 0)
+    snprintf(got, sizeof got,
+             "returned not found but left value_len %zu (a miss stores 0 in "
+             "*value_len)",
+             got_len);
   else if (!found)
     snprintf(got, sizeof got, "returned not found");
   else
@@ -181,11 +186,13 @@ void lcs_expect(lc_t *cache, const void *key, size_t key_len, uint64_t now,
              lcs_bytes_text(buffer, got_len < room ? got_len : room), got_len);
   char want[400];
   if (value == NULL)
-    snprintf(want, sizeof want, "not found");
+    snprintf(want, sizeof want, "not found, value_len 0");
   else
     snprintf(want, sizeof want, "found, value %s (value_len %zu)",
              lcs_bytes_text(value, value_len), value_len);
   bool right = rc == 0 && found == (value != NULL);
+  if (right && value == NULL)
+    right = got_len == 0;
   if (right && value != NULL)
     right = got_len == value_len &&
             (value_len == 0 || memcmp(buffer, value, value_len) == 0);

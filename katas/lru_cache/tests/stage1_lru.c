@@ -439,6 +439,39 @@ Test(lru, a_pair_over_max_bytes_gets_e2big_and_changes_nothing) {
   lcs_api()->destroy(cache);
 }
 
+Test(lru, a_length_over_its_limit_gets_einval_before_e2big) {
+  /* When both apply, -EINVAL wins: a key or value over its maximum is an
+   * invalid argument whatever the cache's budget, and key_len + value_len
+   * must not be added before the lengths are checked (it can wrap). */
+  lc_t *cache = lcs_open(lcs_any_policy(), 0, 100);
+  static unsigned char key[LC_KEY_MAX + 1];
+  static unsigned char value[LC_VALUE_MAX + 1];
+  memset(key, 'k', sizeof key);
+  lcs_fill_value(value, sizeof value, 11);
+  lcs_put_text(cache, "k", "v", T0, "max_bytes 100: put k=v");
+  const size_t key_lens[] = {LC_KEY_MAX + 1, 1, 1, SIZE_MAX, SIZE_MAX - 1};
+  const size_t value_lens[] = {1, LC_VALUE_MAX + 1, SIZE_MAX, 1, 2};
+  const char *why[] = {
+      "max_bytes 100, put k=v; then a key of LC_KEY_MAX + 1 bytes, over "
+      "max_bytes too (when both apply, -EINVAL comes before -E2BIG)",
+      "max_bytes 100, put k=v; then a value of LC_VALUE_MAX + 1 bytes, over "
+      "max_bytes too (when both apply, -EINVAL comes before -E2BIG)",
+      "max_bytes 100, put k=v; then value_len SIZE_MAX (key_len + value_len "
+      "wraps to 0)",
+      "max_bytes 100, put k=v; then key_len SIZE_MAX",
+      "max_bytes 100, put k=v; then key_len SIZE_MAX - 1 and value_len 2 "
+      "(the sum wraps to 0)"};
+  for (int i = 0; i < 5; i++)
+    lcs_put_bytes(cache, key, key_lens[i], value, value_lens[i], LC_NO_TTL,
+                  T0 + 1, -EINVAL, why[i]);
+  const char *story = "max_bytes 100, put k=v; then puts with a key or a "
+                      "value over its maximum, all -EINVAL: k is still "
+                      "there, and nothing else is stored or counted";
+  lcs_expect_text(cache, "k", "v", T0 + 2, story);
+  expect_stats(cache, 1, 0, 0, 1, 2, story);
+  lcs_api()->destroy(cache);
+}
+
 Test(lru, lc_create_rejects_bad_configs) {
   lc_policy_t policy = lcs_any_policy();
   const lcs_api_t *api = lcs_api();

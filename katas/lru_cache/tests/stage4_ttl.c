@@ -160,17 +160,30 @@ Test(ttl, lc_expire_and_lc_ttl_follow_the_header) {
   cr_assert(rc == 0 && !deleted,
             "%s: lc_delete returned %s, %s; expected 0, not deleted; %s", story,
             lcs_rc_text(rc), deleted ? "deleted" : "not deleted", lcs_replay());
+  put_ttl(cache, "z", "v", 5, 3 * T0 + 20, "put z ttl 5 at t=3000020");
   lc_stats_t before = lcs_stats(cache);
-  expect_ttl(cache, "k", 3 * T0, true, LC_PERSISTENT, "lc_ttl of k");
-  expect_ttl(cache, "nope", 3 * T0, false, 0, "lc_ttl of nope");
+  expect_ttl(cache, "k", 3 * T0 + 30, true, LC_PERSISTENT, "lc_ttl of k");
+  expect_ttl(cache, "nope", 3 * T0 + 30, false, 0, "lc_ttl of nope");
+  expect_ttl(cache, "z", 3 * T0 + 30, false, 0,
+             "put z ttl 5 at t=3000020; lc_ttl of z at +10, expired");
   lc_stats_t after = lcs_stats(cache);
-  cr_assert(after.hits == before.hits && after.misses == before.misses,
-            "two lc_ttl calls (one found, one not) changed hits from %llu to "
-            "%llu and misses from %llu to %llu; lc_ttl does not touch the "
-            "stats (only lc_get counts hits and misses); %s",
-            (unsigned long long)before.hits, (unsigned long long)after.hits,
-            (unsigned long long)before.misses, (unsigned long long)after.misses,
-            lcs_replay());
+  cr_assert(
+      memcmp(&after, &before, sizeof after) == 0,
+      "three lc_ttl calls (k found, nope never put, z expired and not "
+      "yet reclaimed) changed the stats from hits %llu, misses %llu, "
+      "evictions %llu, expirations %llu, items %llu, bytes %llu to "
+      "hits %llu, misses %llu, evictions %llu, expirations %llu, items "
+      "%llu, bytes %llu; lc_ttl changes nothing, no stat and no "
+      "recency: it answers an expired entry not found and leaves it "
+      "for the other calls to reclaim (only lc_get counts hits and "
+      "misses); %s",
+      (unsigned long long)before.hits, (unsigned long long)before.misses,
+      (unsigned long long)before.evictions,
+      (unsigned long long)before.expirations, (unsigned long long)before.items,
+      (unsigned long long)before.bytes, (unsigned long long)after.hits,
+      (unsigned long long)after.misses, (unsigned long long)after.evictions,
+      (unsigned long long)after.expirations, (unsigned long long)after.items,
+      (unsigned long long)after.bytes, lcs_replay());
   lcs_api()->destroy(cache);
 }
 
@@ -255,6 +268,201 @@ Test(ttl, expired_entries_are_reclaimed_without_being_asked_for) {
   lcs_api()->destroy(cache);
 }
 
+Test(ttl, an_expired_victim_is_an_expiration_not_an_eviction) {
+  /* A full LRU cache of entries with one TTL, one put per ns: every put
+   * needs room, and the least recently used entry, put ROOM ns before, has
+   * expired that very instant. Whether a sweep reached it first or the put
+   * takes it as its victim, it was no longer live: an expiration. This is
+   * the steady state of a cache of sessions. */
+  enum { ROOM = 256, PUTS = 20000 };
+  lc_t *cache = lcs_open(LC_POLICY_LRU, ROOM, 0);
+  char key[32];
+  const char *story =
+      "LRU, max_entries 256: put \"s:<i>\" with ttl 256 ns at t=1000000+i "
+      "for i = 0, 1, ... (from the 257th on, each put finds the cache full "
+      "and its least recently used entry, put 256 ns before, expiring that "
+      "instant)";
+  for (int i = 0; i < PUTS; i++) {
+    int len = snprintf(key, sizeof key, "s:%d", i);
+    lcs_put_bytes(cache, key, (size_t)len, "value", 5, ROOM, T0 + (uint64_t)i,
+                  0, story);
+  }
+  lc_stats_t s = lcs_stats(cache);
+  cr_assert(s.evictions == 0 && s.expirations + s.items == PUTS &&
+                s.items <= ROOM,
+            "%s; after %d puts lc_stats gave evictions %llu, expirations "
+            "%llu, items %llu; expected evictions 0, expirations + items = "
+            "%d (each entry put is stored, or was reclaimed once) and items "
+            "at most 256: evictions count live entries removed to make "
+            "room, and an entry at its deadline is not live - whichever "
+            "call removes it, a put making room included, it is one "
+            "expiration; %s",
+            story, PUTS, (unsigned long long)s.evictions,
+            (unsigned long long)s.expirations, (unsigned long long)s.items,
+            PUTS, lcs_replay());
+  lcs_api()->destroy(cache);
+}
+
+Test(ttl, a_put_may_evict_a_live_entry_while_an_expired_one_holds_room) {
+  /* Expired entries not yet reclaimed still count toward the limits, and
+   * the policy picks the victim: a put may evict the live least recently
+   * used entry, or reclaim an expired one first. Either is right; the
+   * stats must say which happened. */
+  lc_t *cache = lcs_open(LC_POLICY_LRU, 2, 0);
+  const lcs_api_t *api = lcs_api();
+  const char *story = "LRU, max_entries 2: put a (no TTL) at t=1000000, put "
+                      "b ttl 10 at +1 (deadline +11); at +11 put c, which "
+                      "needs room: it may evict a (the least recently used) "
+                      "or first reclaim b (expired, not yet reclaimed)";
+  put_ttl(cache, "a", "1", LC_NO_TTL, T0, story);
+  put_ttl(cache, "b", "2", 10, T0 + 1, story);
+  put_ttl(cache, "c", "3", LC_NO_TTL, T0 + 11, story);
+  lcs_expect_text(cache, "c", "3", T0 + 12, story);
+  lcs_expect_text(cache, "b", NULL, T0 + 13, story);
+  char buffer[8];
+  size_t value_len = 0;
+  bool kept = false;
+  int rc = api->get(cache, "a", 1, T0 + 14, buffer, sizeof buffer, &value_len,
+                    &kept);
+  cr_assert(rc == 0 && (!kept || (value_len == 1 && buffer[0] == '1')),
+            "%s: lc_get(\"a\") returned %s, %s, value_len %zu; expected 0, "
+            "and \"1\" if found; %s",
+            story, lcs_rc_text(rc), kept ? "found" : "not found", value_len,
+            lcs_replay());
+  lc_stats_t s = lcs_stats(cache);
+  cr_assert(s.evictions == (uint64_t)!kept && s.expirations == 1 &&
+                s.items == 1 + (uint64_t)kept,
+            "%s; then gets of c (hit), b (miss: expired) and a (%s): "
+            "lc_stats gave evictions %llu, expirations %llu, items %llu; "
+            "expected evictions %d, expirations 1 (b, reclaimed by c's put "
+            "or by the get of b), items %d; %s",
+            story, kept ? "found: c's put reclaimed b instead" : "not found",
+            (unsigned long long)s.evictions, (unsigned long long)s.expirations,
+            (unsigned long long)s.items, !kept, 1 + kept, lcs_replay());
+  lcs_api()->destroy(cache);
+}
+
+Test(ttl, an_expired_entry_is_one_expiration_whichever_call_removes_it) {
+  /* Flash entries live 1 ns (ttl 1, and every call at an instant of its
+   * own), so that whichever later call removes one - a put over its key, a
+   * delete, a get, the sweep, a put that needs room - removes an expired
+   * entry: one expiration. Persistent entries (no TTL, each key put once,
+   * never deleted) leave only to make room: evictions. So, for any policy,
+   * once gets of every persistent key found F of them,
+   *   evictions   = persistent keys put - F,
+   *   expirations = flash entries put - (items - F). */
+  enum { ROOM = 64, STEPS = 5000, FLASH_KEYS = 16 };
+  lc_t *cache = lcs_open(lcs_any_policy(), ROOM, 0);
+  const lcs_api_t *api = lcs_api();
+  rng_t rng;
+  lcs_rng(&rng, 0xe4e4);
+  const char *story =
+      "max_entries 64, one call per ns: 5000 times, put a new key \"p:<i>\" "
+      "with no TTL, put one of 16 keys \"f:<j>\" with ttl 1 ns, then at the "
+      "next ns delete it, put it again with ttl 1, get it, or nothing";
+  uint64_t t = T0, flash = 0;
+  char key[32];
+  for (int i = 0; i < STEPS; i++) {
+    int len = snprintf(key, sizeof key, "p:%d", i);
+    lcs_put_bytes(cache, key, (size_t)len, "persistent", 10, LC_NO_TTL, t++, 0,
+                  story);
+    len = snprintf(key, sizeof key, "f:%d", (int)rng_below(&rng, FLASH_KEYS));
+    lcs_put_bytes(cache, key, (size_t)len, "flash", 5, 1, t++, 0, story);
+    flash++;
+    uint64_t then = rng_below(&rng, 4);
+    if (then == 0) {
+      bool deleted = true;
+      int rc = api->del(cache, key, (size_t)len, t++, &deleted);
+      cr_assert(rc == 0 && !deleted,
+                "%s: lc_delete(%s) 1 ns after its put with ttl 1 returned "
+                "%s, %s; expected 0, not deleted (it has expired); %s",
+                story, lcs_bytes_text(key, (size_t)len), lcs_rc_text(rc),
+                deleted ? "deleted" : "not deleted", lcs_replay());
+    } else if (then == 1) {
+      lcs_put_bytes(cache, key, (size_t)len, "flash", 5, 1, t++, 0, story);
+      flash++;
+    } else if (then == 2) {
+      lcs_expect(cache, key, (size_t)len, t++, NULL, 0, story);
+    }
+  }
+  uint64_t found = 0;
+  for (int i = 0; i < STEPS; i++) {
+    int len = snprintf(key, sizeof key, "p:%d", i);
+    char buffer[16];
+    size_t value_len = 0;
+    bool hit = false;
+    int rc = api->get(cache, key, (size_t)len, t, buffer, sizeof buffer,
+                      &value_len, &hit);
+    cr_assert(rc == 0 && (!hit || (value_len == 10 &&
+                                   memcmp(buffer, "persistent", 10) == 0)),
+              "%s; then lc_get(%s) returned %s, %s, value_len %zu; "
+              "expected 0, and \"persistent\" if found; %s",
+              story, lcs_bytes_text(key, (size_t)len), lcs_rc_text(rc),
+              hit ? "found" : "not found", value_len, lcs_replay());
+    found += hit;
+  }
+  lc_stats_t s = lcs_stats(cache);
+  uint64_t stored_flash = s.items >= found ? s.items - found : 0;
+  cr_assert(s.items >= found && s.evictions == STEPS - found &&
+                s.expirations == flash - stored_flash,
+            "%s; then gets of the 5000 persistent keys found %llu. lc_stats "
+            "gave evictions %llu, expirations %llu, items %llu; expected "
+            "evictions %llu (the persistent keys no longer found: only they "
+            "were live when removed) and expirations %llu (the %llu flash "
+            "entries put, less the %llu of items that are not persistent "
+            "keys): an entry at its deadline is no longer live, and "
+            "whichever call removes it - a get, a put over its key, a "
+            "delete, the sweep, a put that needs room - it is one "
+            "expiration, never an eviction; %s",
+            story, (unsigned long long)found, (unsigned long long)s.evictions,
+            (unsigned long long)s.expirations, (unsigned long long)s.items,
+            (unsigned long long)(STEPS - found),
+            (unsigned long long)(flash - stored_flash),
+            (unsigned long long)flash, (unsigned long long)stored_flash,
+            lcs_replay());
+  lcs_api()->destroy(cache);
+}
+
+/* lc_ttl(key) at now must find a live entry with at least least ns left. */
+static void expect_ttl_at_least(lc_t *cache, const char *key, uint64_t now,
+                                uint64_t least, const char *story) {
+  uint64_t got = 0;
+  bool found = false;
+  int rc = lcs_api()->ttl(cache, key, strlen(key), now, &got, &found);
+  cr_assert(rc == 0 && found && got >= least,
+            "%s: lc_ttl(%s, now_ns %llu) returned %s, %s, ttl_ns %llu; "
+            "expected 0, found, at least %llu ns left (UINT64_MAX - now: a "
+            "deadline now + ttl past 2^64 - 1 saturates at UINT64_MAX, the "
+            "end of time; it never wraps around); %s",
+            story, lcs_bytes_text(key, strlen(key)), (unsigned long long)now,
+            lcs_rc_text(rc), found ? "found" : "not found",
+            (unsigned long long)got, (unsigned long long)least, lcs_replay());
+}
+
+Test(ttl, a_ttl_too_long_for_64_bits_lasts_to_the_end_of_time) {
+  lc_t *cache = lcs_open(lcs_any_policy(), 16, 0);
+  const uint64_t late = UINT64_MAX - 1;
+  const char *keys[] = {"max", "huge", "edge", "extended"};
+  const uint64_t ttls[] = {UINT64_MAX, UINT64_MAX - 10, UINT64_MAX - T0};
+  const char *story = "at t=1000000 put max with ttl UINT64_MAX, huge with "
+                      "ttl UINT64_MAX - 10 and edge with ttl UINT64_MAX - "
+                      "1000000 (a deadline of exactly UINT64_MAX), and put "
+                      "extended with no TTL, then lc_expire(extended, "
+                      "UINT64_MAX) at +2: now + ttl does not fit in 64 bits "
+                      "(except for edge), so each deadline is UINT64_MAX";
+  for (int k = 0; k < 3; k++)
+    put_ttl(cache, keys[k], "v", ttls[k], T0, story);
+  put_ttl(cache, "extended", "v", LC_NO_TTL, T0 + 1, story);
+  expire(cache, "extended", UINT64_MAX, T0 + 2, true, story);
+  for (int k = 0; k < 4; k++) {
+    lcs_expect_text(cache, keys[k], "v", T0 + 3, story);
+    expect_ttl_at_least(cache, keys[k], T0 + 3, UINT64_MAX - (T0 + 3), story);
+  }
+  for (int k = 0; k < 4; k++)
+    lcs_expect_text(cache, keys[k], "v", late, story);
+  lcs_api()->destroy(cache);
+}
+
 /* One random call of the TTL history, for messages. */
 typedef struct ttl_call {
   int kind; /* 0 get, 1 put, 2 delete, 3 expire, 4 ttl */
@@ -305,16 +513,18 @@ Test(ttl, matches_the_model_with_random_ttls) {
     bool found = false;
     if (call.kind == 0) {
       char buffer[32];
-      size_t len = 0;
+      size_t len = 0xdeadbeef; /* a miss stores 0 */
       rc = api->get(cache, key, key_len, now, buffer, sizeof buffer, &len,
                     &found);
       const lcm_entry_t *e = lcm_get(&model, call.key, now);
-      if (rc != 0 || found != (e != NULL) ||
+      if (rc != 0 || found != (e != NULL) || (!found && len != 0) ||
           (e != NULL && (len != e->value_len ||
                          memcmp(buffer, e->value, e->value_len) != 0))) {
         snprintf(got, sizeof got, "%s, %s %s", lcs_rc_text(rc),
                  found ? "found" : "not found",
-                 found ? lcs_bytes_text(buffer, len < 32 ? len : 32) : "");
+                 found      ? lcs_bytes_text(buffer, len < 32 ? len : 32)
+                 : len != 0 ? "but value_len not 0"
+                            : "");
         snprintf(want, sizeof want, "0, %s %s", e ? "found" : "not found",
                  e ? lcs_bytes_text(e->value, e->value_len) : "");
       }

@@ -89,7 +89,11 @@ static uint64_t mut_hash(const unsigned char *key, size_t len) {
 static uint64_t mut_deadline(uint64_t ttl, uint64_t now) {
   if (ttl == LC_NO_TTL)
     return 0;
+#if MUTANT_DEADLINE_WRAPS
+  return now + ttl; /* "a TTL is never that long" */
+#else
   return ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+#endif
 }
 
 static bool mut_expired(const mut_entry_t *e, uint64_t now) {
@@ -302,8 +306,17 @@ static void mut_make_room(struct lc *c, uint64_t now, uint64_t entries,
 #endif
     if (victim == NULL)
       return;
+#if MUTANT_EXPIRED_VICTIM_EVICTED
+    (void)now; /* "whatever made room is an eviction" */
+    mut_remove(c, victim, MUT_EVICTED);
+#elif MUTANT_EXPIRED_VICTIM_TWICE
+    if (mut_expired(victim, now))
+      c->stats.expirations++; /* counted here, and again by mut_remove */
+    mut_remove(c, victim, mut_expired(victim, now) ? MUT_EXPIRED : MUT_EVICTED);
+#else
     /* An expired victim was no longer live: reclaimed, not evicted. */
     mut_remove(c, victim, mut_expired(victim, now) ? MUT_EXPIRED : MUT_EVICTED);
+#endif
   }
 }
 
@@ -472,6 +485,11 @@ int lc_get(lc_t *c, const void *key, size_t key_len, uint64_t now_ns,
 
 int lc_put(lc_t *c, const void *key, size_t key_len, const void *value,
            size_t value_len, uint64_t ttl_ns, uint64_t now_ns) {
+#if MUTANT_E2BIG_BEFORE_EINVAL
+  /* "the budget first: it is the cache's own rule" */
+  if (c->config.max_bytes != 0 && key_len + value_len > c->config.max_bytes)
+    return -E2BIG;
+#endif
   if (key_len > LC_KEY_MAX || value_len > LC_VALUE_MAX)
     return -EINVAL;
   if (c->config.max_bytes != 0 && key_len + value_len > c->config.max_bytes)
@@ -502,7 +520,12 @@ int lc_put(lc_t *c, const void *key, size_t key_len, const void *value,
    * and values in parallel; the lock covers the table and the list. */
   mut_lock(c);
   mut_sweep(c, now_ns);
+#if MUTANT_EXPIRED_OVERWRITE_UNCOUNTED
+  /* "expired or not, the new value replaces it" */
+  mut_entry_t *old = mut_find(c, e->hash, key, key_len);
+#else
   mut_entry_t *old = mut_find_live(c, e->hash, key, key_len, now_ns);
+#endif
   if (old != NULL) {
     mut_replace(c, old, e, deadline, now_ns);
     mut_unlock(c);
@@ -523,11 +546,20 @@ int lc_delete(lc_t *c, const void *key, size_t key_len, uint64_t now_ns,
   uint64_t hash = mut_hash(key, key_len);
   mut_lock(c);
   mut_sweep(c, now_ns);
+#if MUTANT_EXPIRED_DELETE_UNCOUNTED
+  /* "it goes either way": removed as a delete, though it had expired */
+  mut_entry_t *e = mut_find(c, hash, key, key_len);
+  if (e != NULL) {
+    *deleted = !mut_expired(e, now_ns);
+    mut_remove(c, e, MUT_DELETED);
+  }
+#else
   mut_entry_t *e = mut_find_live(c, hash, key, key_len, now_ns);
   if (e != NULL) {
     mut_remove(c, e, MUT_DELETED);
     *deleted = true;
   }
+#endif
 #if MUTANT_DELETE_MISSING
   else {
     c->stats.items--; /* the size drops whether or not the key was there */
@@ -547,7 +579,12 @@ int lc_expire(lc_t *c, const void *key, size_t key_len, uint64_t ttl_ns,
   mut_sweep(c, now_ns);
   mut_entry_t *e = mut_find_live(c, hash, key, key_len, now_ns);
   if (e != NULL) {
+#if MUTANT_EXPIRE_DEADLINE_WRAPS
+    /* the deadline written again here, without lc_put's saturation */
+    mut_set_deadline(c, e, ttl_ns == LC_NO_TTL ? 0 : now_ns + ttl_ns);
+#else
     mut_set_deadline(c, e, mut_deadline(ttl_ns, now_ns));
+#endif
 #if MUTANT_GET_EXTENDS_TTL
     e->ttl = ttl_ns;
 #endif
