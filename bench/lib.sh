@@ -104,8 +104,10 @@ bench_summary() {
       r[$1, k] = ($3 > 0 ? $2 / $3 : 0)
     }
     END {
-      printf "  %-20s %9s %9s %7s %13s %13s  %s\n", title, name_a, name_b,
-        "ratio", "IQR", "min-max", "verdict"
+      wa = length(name_a) > 9 ? length(name_a) : 9
+      wb = length(name_b) > 9 ? length(name_b) : 9
+      printf "  %-20s %*s %*s %7s %13s %13s  %s\n", title, wa, name_a,
+        wb, name_b, "ratio", "IQR", "min-max", "verdict"
       for (c = 1; c <= cases; c++) {
         name = order[c]; m = n[name]
         for (k = 1; k <= m; k++) {
@@ -116,18 +118,26 @@ bench_summary() {
         if (lo > 1) verdict = name_a " faster"
         else if (hi < 1) verdict = name_b " faster"
         else verdict = "tie within noise"
-        printf "  %-20s %9s %9s %6.2fx %6.2f-%-6.2f %6.2f-%-6.2f  %s\n",
-          name, human(quantile(va, m, 0.5)), human(quantile(vb, m, 0.5)),
+        printf "  %-20s %*s %*s %6.2fx %6.2f-%-6.2f %6.2f-%-6.2f  %s\n",
+          name, wa, human(quantile(va, m, 0.5)),
+          wb, human(quantile(vb, m, 0.5)),
           quantile(vr, m, 0.5), quantile(vr, m, 0.25), quantile(vr, m, 0.75),
           lo, hi, verdict
       }
     }' "$4"
 }
 
+# The median of the numbers on stdin, one a line.
+bench_median() {
+  sort -g | awk '{ v[++n] = $1 }
+    END { if (n) print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }'
+}
+
 # The lines under a summary that say what its columns are: $1 rounds, $2
 # and $3 the names of the two sides.
 bench_summary_legend() {
-  echo "  ($1 rounds. $2, $3: the median of the rounds. ratio: the median of"
-  echo "  the per-round $2/$3; IQR: its quartiles; min-max: its extremes. A"
-  echo "  winner is named only when every round's ratio is on its side of 1.0.)"
+  echo "($1 rounds. $2, $3: the median of the rounds. ratio: the median of" \
+    "the per-round $2/$3; IQR: its quartiles; min-max: its extremes. A" \
+    "winner is named only when every round's ratio is on its side of 1.0.)" |
+    fmt -w 76 | sed 's/^/  /'
 }
