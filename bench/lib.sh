@@ -133,11 +133,10 @@ bench_median() {
     END { if (n) print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }'
 }
 
-# The lines under a summary that say what its columns are: $1 rounds, $2
-# and $3 the names of the two sides.
+# The lines under a summary that say what its columns are ($1 rounds).
 bench_summary_legend() {
-  echo "($1 rounds. $2, $3: the median of the rounds. ratio: the median of" \
-    "the per-round $2/$3; IQR: its quartiles; min-max: its extremes. A" \
-    "winner is named only when every round's ratio is on its side of 1.0.)" |
-    fmt -w 76 | sed 's/^/  /'
+  echo "($1 rounds. The two rates: the median of the rounds. ratio: the" \
+    "median of the per-round ratio of the first to the second; IQR: its" \
+    "quartiles; min-max: its extremes. A winner is named only when every" \
+    "round's ratio is on its side of 1.0.)" | fmt -w 76 | sed 's/^/  /'
 }

@@ -104,7 +104,7 @@ echo "redis-benchmark running the same script; redis-server $(redis-server \
 --version | sed 's/.*v=\([^ ]*\).*/\1/'), 127.0.0.1:$port,"
 echo "$keys keys, about $seconds s a run, decisions/s:"
 bench_summary connections reference redis-benchmark "$work/rows"
-bench_summary_legend "$rounds" reference redis-benchmark
+bench_summary_legend "$rounds"
 echo "  reference latency, median of the rounds:"
 for connections in $connection_counts; do
   lines=$(awk -v c="$connections" '$1 == c' "$work/reference")

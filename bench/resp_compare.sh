@@ -107,4 +107,4 @@ echo "  sdkata serve lru_cache --impl $impl  against  redis-server" \
   "$(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')" \
   "(allkeys-lru, no persistence), ops/s"
 bench_summary command sdkata redis "$work/rows"
-bench_summary_legend "$rounds" sdkata redis
+bench_summary_legend "$rounds"
