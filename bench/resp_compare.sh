@@ -11,11 +11,11 @@
 # previous pair to last about SECONDS_PER_RUN s. Prints per command both
 # servers' median ops/s and the median of the per-round ratios sdkata /
 # redis-server with their quartiles and min-max (see bench/lib.sh). About
-# 110 s by default; every run is bounded by a timeout, and the servers are
+# 100 s by default (2 minutes on a busy machine); every run is bounded by a timeout, and the servers are
 # stopped on any exit.
 # Usage: bench/resp_compare.sh [impl]   (impl: reference by default;
 # run `make build` first, or `make kata=lru_cache bench mode=resp`)
-# Environment: ROUNDS (default 8), SECONDS_PER_RUN (default 1.5), SDKATA.
+# Environment: ROUNDS (default 8), SECONDS_PER_RUN (default 1.25), SDKATA.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 sdkata=${SDKATA:-build/default/sdkata}
 impl=${1:-reference}
 rounds=${ROUNDS:-8}
-seconds=${SECONDS_PER_RUN:-1.5}
+seconds=${SECONDS_PER_RUN:-1.25}
 keyspace=100000
 commands="set:1 get:1 set:16 get:16"
 
