@@ -130,7 +130,9 @@ bench_summary() {
 # The median of the numbers on stdin, one a line.
 bench_median() {
   sort -g | awk '{ v[++n] = $1 }
-    END { if (n) print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }'
+    END {
+      if (n) print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
+    }'
 }
 
 # The lines under a summary that say what its columns are ($1 rounds).

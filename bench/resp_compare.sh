@@ -11,8 +11,8 @@
 # previous pair to last about SECONDS_PER_RUN s. Prints per command both
 # servers' median ops/s and the median of the per-round ratios sdkata /
 # redis-server with their quartiles and min-max (see bench/lib.sh). About
-# 100 s by default (2 minutes on a busy machine); every run is bounded by a timeout, and the servers are
-# stopped on any exit.
+# 100 s by default (2 minutes on a busy machine); every run is bounded by
+# a timeout, and the servers are stopped on any exit.
 # Usage: bench/resp_compare.sh [impl]   (impl: reference by default;
 # run `make build` first, or `make kata=lru_cache bench mode=resp`)
 # Environment: ROUNDS (default 8), SECONDS_PER_RUN (default 1.25), SDKATA.
