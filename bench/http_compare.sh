@@ -1,17 +1,32 @@
 #!/bin/bash
 # http_compare.sh - the rate limiter's HTTP gateway against nginx, and
-# sdkata's httpload against wrk, on loopback: four closed-loop runs with the
-# same connections and threads, then one open-loop run at half the
-# gateway's saturation rate. About 40 s; stops, and stops its servers, by
-# itself. Usage: bench/http_compare.sh   (from anywhere; builds nothing:
-# run `make build` first, or `make kata=rate_limiter bench mode=http`)
+# sdkata's httpload against wrk, on loopback, closed loop with the same
+# connections and threads. Both servers start once and keep running; ROUNDS
+# rounds each run the four pairings (wrk and httpload, each against nginx
+# and the gateway) for SECONDS_PER_RUN s, the order reversed every other
+# round, so that a busy machine slows both sides of a ratio alike. Prints
+# per pairing the median req/s of both sides and the median of the
+# per-round ratios gateway / nginx and httpload / wrk with their quartiles
+# and min-max (see bench/lib.sh); then one open-loop run at half the
+# gateway's median saturation rate (a latency figure, not a comparison).
+# About 60 s by default; every run is bounded by a timeout, and the servers
+# are stopped on any exit.
+# Usage: bench/http_compare.sh   (from anywhere; builds nothing: run
+# `make build` first, or `make kata=rate_limiter bench mode=http`)
+# Environment: ROUNDS (default 6), SECONDS_PER_RUN (whole seconds, default
+# 2), CONNECTIONS (50), THREADS (2), SDKATA.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 sdkata=${SDKATA:-build/default/sdkata}
 connections=${CONNECTIONS:-50}
 threads=${THREADS:-2}
-seconds=${SECONDS_PER_RUN:-5}
+rounds=${ROUNDS:-6}
+seconds=${SECONDS_PER_RUN:-2}
+# httpload's warm-up before each run (wrk has none; its connects count).
+warmup=0.5
 
 if [ ! -x "$sdkata" ]; then
   echo "http_compare: $sdkata is missing; run make build first" >&2
@@ -21,20 +36,8 @@ if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
   scripts/deps.sh wrk nginx-light
 fi
 
-work=$(mktemp -d /tmp/sdkata-http.XXXXXX)
-nginx_pid=""
-gateway_pid=""
-cleanup() {
-  for pid in $nginx_pid $gateway_pid; do
-    kill "$pid" 2> /dev/null || true
-  done
-  for pid in $nginx_pid $gateway_pid; do
-    wait "$pid" 2> /dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init http_compare
+work=$bench_work
 
 # nginx: one worker (the gateway serves on one libuv loop), no logging,
 # every path answers "ok", and keep-alive connections are never closed
@@ -69,10 +72,10 @@ EOF
     nginx_pid=$!
     sleep 0.5
     if kill -0 "$nginx_pid" 2> /dev/null; then
+      bench_track "$nginx_pid"
       return 0
     fi
     wait "$nginx_pid" 2> /dev/null || true
-    nginx_pid=""
     echo "http_compare: nginx attempt $attempt failed:" \
       "$(cat "$work/nginx-start.log")" >&2
   done
@@ -84,6 +87,7 @@ start_gateway() {
   "$sdkata" serve rate_limiter --impl reference --port 0 \
     --limit 1000000000 > "$work/gateway.log" 2>&1 &
   gateway_pid=$!
+  bench_track "$gateway_pid"
   local waited
   for waited in $(seq 50); do
     gateway_port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\).*|\1|p' \
@@ -118,56 +122,73 @@ run_httpload() {
   shift 2
   timeout $((seconds + 20)) "$sdkata" httpload --port "$port" \
     --connections "$connections" --threads "$threads" --seconds "$seconds" \
-    --warmup 1 --json "$json" "$@" >&2
+    --warmup "$warmup" --json "$json" "$@" > "$work/httpload.out" 2>&1 ||
+    { cat "$work/httpload.out" >&2; bench_die "httpload failed"; }
   json_number "$json" ops_per_second
 }
 
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+# The four runs of round $1, in one order or the other, one line of req/s
+# each into the rows files: gateway/nginx by client, httpload/wrk by
+# server.
+round() {
+  local wn wg hn hg step
+  local steps="wn wg hn hg"
+  [ $(($1 % 2)) -eq 1 ] || steps="hg hn wg wn"
+  for step in $steps; do
+    case $step in
+      wn) wn=$(run_wrk "$nginx_port") ;;
+      wg) wg=$(run_wrk "$gateway_port" "${key[@]}") ;;
+      hn) hn=$(run_httpload "$nginx_port" "$work/hn.json") ;;
+      hg)
+        hg=$(run_httpload "$gateway_port" "$work/hg.json" \
+          --header 'X-Client-Id: a')
+        answered=$((answered + $(json_number "$work/hg.json" 200)))
+        ;;
+    esac
+  done
+  printf 'wrk\t%s\t%s\nhttpload\t%s\t%s\n' "$wg" "$wn" "$hg" "$hn" \
+    >> "$work/servers"
+  printf 'nginx\t%s\t%s\ngateway\t%s\t%s\n' "$hn" "$wn" "$hg" "$wg" \
+    >> "$work/clients"
+  echo "http_compare: round $1/$rounds: wrk -> nginx $(bench_human "$wn")," \
+    "-> gateway $(bench_human "$wg"); httpload -> nginx" \
+    "$(bench_human "$hn"), -> gateway $(bench_human "$hg")" >&2
 }
-kilo() { awk -v a="$1" 'BEGIN { printf "%.1fK", a / 1000 }'; }
 
 start_nginx
 start_gateway
-echo "nginx on 127.0.0.1:$nginx_port (1 worker), gateway on" \
+echo "http_compare: nginx on 127.0.0.1:$nginx_port (1 worker), gateway on" \
   "127.0.0.1:$gateway_port (reference); $connections connections," \
-  "$threads client threads, ${seconds} s per run" >&2
+  "$threads client threads, $rounds rounds of ${seconds} s runs" >&2
 
 key=(-H 'X-Client-Id: a')
-echo "(a) wrk -> nginx" >&2
-wrk_nginx=$(run_wrk "$nginx_port")
-echo "(b) httpload -> nginx" >&2
-load_nginx=$(run_httpload "$nginx_port" "$work/b.json")
-echo "(c) wrk -> gateway" >&2
-wrk_gateway=$(run_wrk "$gateway_port" "${key[@]}")
-echo "(d) httpload -> gateway" >&2
-load_gateway=$(run_httpload "$gateway_port" "$work/d.json" \
-  --header 'X-Client-Id: a')
-status_200=$(json_number "$work/d.json" 200)
+answered=0
+: > "$work/servers"
+: > "$work/clients"
+for round in $(seq "$rounds"); do
+  round "$round"
+done
 
-# Half the gateway's saturation rate, as the faster client measured it.
-saturation=$(awk -v a="$wrk_gateway" -v b="$load_gateway" \
-  'BEGIN { printf "%d", (a > b ? a : b) }')
-open_rate=$((saturation / 2))
-echo "(e) httpload -> gateway, open loop at $open_rate req/s" >&2
-run_httpload "$gateway_port" "$work/e.json" --header 'X-Client-Id: a' \
+# Half the gateway's saturation rate, as the faster client measured it
+# (the median of its rounds).
+saturation=$(awk -F '\t' '$1 == "gateway" { print ($2 > $3 ? $2 : $3) }' \
+  "$work/clients" | bench_median)
+open_rate=$(awk -v s="$saturation" 'BEGIN { printf "%d", s / 2 }')
+echo "http_compare: httpload -> gateway, open loop at $open_rate req/s" >&2
+run_httpload "$gateway_port" "$work/open.json" --header 'X-Client-Id: a' \
   --rate "$open_rate" > /dev/null
-open_p50=$(json_number "$work/e.json" p50_ns)
-open_p99=$(json_number "$work/e.json" p99_ns)
-open_achieved=$(json_number "$work/e.json" ops_per_second)
+open_p50=$(json_number "$work/open.json" p50_ns)
+open_p99=$(json_number "$work/open.json" p99_ns)
+open_achieved=$(json_number "$work/open.json" ops_per_second)
 
 echo
 echo "HTTP on loopback: GET /, $connections connections, $threads client" \
-  "threads, ${seconds} s per run, req/s"
-printf '  %-10s %10s %10s %16s\n' "client" "nginx" "gateway" "gateway/nginx"
-printf '  %-10s %10s %10s %15sx\n' "wrk" "$(kilo "$wrk_nginx")" \
-  "$(kilo "$wrk_gateway")" "$(ratio "$wrk_gateway" "$wrk_nginx")"
-printf '  %-10s %10s %10s %15sx\n' "httpload" "$(kilo "$load_nginx")" \
-  "$(kilo "$load_gateway")" "$(ratio "$load_gateway" "$load_nginx")"
-printf '  %-10s %9sx %9sx\n' "httpload/wrk" \
-  "$(ratio "$load_nginx" "$wrk_nginx")" \
-  "$(ratio "$load_gateway" "$wrk_gateway")"
-echo "  gateway answered 200 to ${status_200:-0} of httpload's requests in (d)"
+  "threads, closed loop, ${seconds} s per run, req/s"
+bench_summary client gateway nginx "$work/servers"
+echo
+bench_summary server httpload wrk "$work/clients"
+bench_summary_legend "$rounds"
+echo "  gateway answered 200 to $answered of httpload's requests"
 awk -v rate="$open_rate" -v got="$open_achieved" -v p50="$open_p50" \
   -v p99="$open_p99" 'BEGIN {
     printf "  open loop -> gateway at %d req/s (half of saturation): " \
