@@ -124,6 +124,9 @@ Test(sliding_window, allows_exactly_the_limit_at_one_instant) {
 Test(sliding_window, keys_are_independent) {
   rlc_keys_are_independent(ALGORITHM);
 }
+Test(sliding_window, keys_are_kept_while_their_state_matters) {
+  rlc_keys_are_kept_while_their_state_matters(ALGORITHM);
+}
 Test(sliding_window, limit_one_allows_one_request) {
   rlc_limit_one_allows_one_request(ALGORITHM);
 }
@@ -154,14 +157,17 @@ Test(sliding_window, time_zero_is_a_valid_time) {
 Test(sliding_window, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
-Test(sliding_window, a_gap_of_years_resets_the_key) {
-  rlc_a_gap_of_years_resets_the_key(ALGORITHM);
+Test(sliding_window, keys_are_fresh_after_a_gap_of_years) {
+  rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }
 Test(sliding_window, earlier_time_is_treated_as_the_latest_seen) {
   rlc_earlier_time_is_treated_as_the_latest_seen(ALGORITHM);
 }
 Test(sliding_window, create_rejects_invalid_configs) {
   rlc_create_rejects_invalid_configs(ALGORITHM);
+}
+Test(sliding_window, the_largest_valid_product_decides_exactly) {
+  rlc_the_largest_valid_product_decides_exactly(ALGORITHM);
 }
 Test(sliding_window, destroy_accepts_null) {
   rlc_destroy_accepts_null(ALGORITHM);
