@@ -324,6 +324,29 @@ void rlc_times_near_2_to_the_62_work(rl_algorithm_t algorithm) {
   rls_close(&limiter);
 }
 
+void rlc_sums_of_large_products_do_not_overflow(rl_algorithm_t algorithm) {
+  /* L * W = 2^63 - 2, near the largest valid product: a token bucket with
+   * two tokens left gains almost a window's refill (level + gap * L is
+   * about 5 * W), and a full previous window weighs 3 * (W - 1) beside a
+   * current count of W, each term below 2^63 and their sum past it. */
+  const uint64_t w = ((1ULL << 63) - 1) / 3;
+  const struct {
+    uint64_t at, count;
+  } calls[] = {{0, 1},         {w - 1, 3},     {w + 1, 3},
+               {2 * w - 1, 2}, {2 * w + 1, 3}, {3 * w + 1, 3}};
+  rls_limiter_t limiter;
+  rls_open(&limiter, algorithm, 3, w);
+  limiter.note = "limit 3, window_ns (2^63 - 1) / 3: each product of a count "
+                 "and a time is below L * W < 2^63, but a sum of two can pass "
+                 "2^63 (fine in uint64_t or 128 bits, not in int64_t)";
+  rls_key_t key;
+  rls_key_text_set(&key, "large");
+  for (size_t i = 0; i < sizeof calls / sizeof *calls; i++)
+    rls_check_times(&limiter, &key, calls[i].at, calls[i].count);
+  rls_key_release(&key);
+  rls_close(&limiter);
+}
+
 void rlc_keys_are_fresh_after_a_gap_of_years(rl_algorithm_t algorithm) {
   /* A century with a one-second window; a century with a 10^15 ns (11.6
    * day) window and limit 1000; and gaps of 2^62 and 2^60 ns (146 and 36

@@ -48,6 +48,10 @@ void rlc_time_zero_is_a_valid_time(rl_algorithm_t algorithm);
 /* Times near 2^62 neither overflow nor wrap. */
 void rlc_times_near_2_to_the_62_work(rl_algorithm_t algorithm);
 
+/* With L * W near 2^63, sums of two products below it (a bucket's level
+ * plus its refill, the sliding window's two weighted counts) do not wrap. */
+void rlc_sums_of_large_products_do_not_overflow(rl_algorithm_t algorithm);
+
 /* After a gap of years a key is fresh again: full, not more. */
 void rlc_keys_are_fresh_after_a_gap_of_years(rl_algorithm_t algorithm);
 

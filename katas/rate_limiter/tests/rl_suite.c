@@ -348,6 +348,23 @@ static const char *find_clue(const rls_limiter_t *limiter, const rls_key_t *key,
     snprintf(clue, sizeof clue, "It looks as if %s", words);
     return clue;
   }
+  const uint64_t exact = 1ULL << 53;
+  uint64_t product = config->limit * w;
+  if (t >= exact || product >= exact || w >= exact) {
+    uint64_t largest = t > product ? t : product;
+    if (w > largest)
+      largest = w;
+    int bits = 64 - __builtin_clzll(largest);
+    snprintf(clue, sizeof clue,
+             "The numbers here are large (t=%llu ns, L*W=%llu): above 2^53 "
+             "a double holds only every %llu-th integer, and a sum or "
+             "product of them can pass 2^63 (int64_t) or 2^64 (uint64_t) "
+             "and wrap: compute in unsigned integers (or 128 bits), testing "
+             "a sum or product before making it",
+             (unsigned long long)t, (unsigned long long)product,
+             (unsigned long long)(1ULL << (bits - 53)));
+    return clue;
+  }
   if (field == RLS_REMAINING && got->allowed &&
       got->remaining == expected->remaining + 1) {
     snprintf(clue, sizeof clue,
@@ -403,22 +420,6 @@ static const char *find_clue(const rls_limiter_t *limiter, const rls_key_t *key,
              "as if windows were aligned to a key's first request instead "
              "of to multiples of W",
              rlm_seconds(start + w), rlm_seconds(t + got->retry_after_ns));
-    return clue;
-  }
-  const uint64_t exact = 1ULL << 53;
-  uint64_t product = config->limit * w;
-  if (t >= exact || product >= exact || w >= exact) {
-    uint64_t largest = t > product ? t : product;
-    if (w > largest)
-      largest = w;
-    int bits = 64 - __builtin_clzll(largest);
-    snprintf(clue, sizeof clue,
-             "The numbers here are large (t=%llu ns, L*W=%llu): above 2^53 "
-             "a double holds only every %llu-th integer, and a 64-bit sum or "
-             "product of them can wrap: compute in integers, and test a sum "
-             "or product against 2^64 before making it",
-             (unsigned long long)t, (unsigned long long)product,
-             (unsigned long long)(1ULL << (bits - 53)));
     return clue;
   }
   return NULL;

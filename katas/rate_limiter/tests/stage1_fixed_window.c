@@ -116,6 +116,9 @@ Test(fixed_window, time_zero_is_a_valid_time) {
 Test(fixed_window, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
+Test(fixed_window, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
 Test(fixed_window, keys_are_fresh_after_a_gap_of_years) {
   rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }

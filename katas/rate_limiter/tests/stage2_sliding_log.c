@@ -145,6 +145,9 @@ Test(sliding_log, time_zero_is_a_valid_time) {
 Test(sliding_log, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
+Test(sliding_log, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
 Test(sliding_log, keys_are_fresh_after_a_gap_of_years) {
   rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }

@@ -221,6 +221,9 @@ Test(token_bucket, time_zero_is_a_valid_time) {
 Test(token_bucket, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
+Test(token_bucket, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
 Test(token_bucket, keys_are_fresh_after_a_gap_of_years) {
   rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }

@@ -363,6 +363,11 @@ static void mut_token_bucket(struct rl *rl, mut_entry_t *e, uint64_t now,
   /* Both terms are at most L*W < 2^63, so the sum cannot wrap. */
 #if MUTANT_TB_NO_CAP
   e->state.bucket.level += gain;
+#elif MUTANT_TB_SIGNED_LEVEL
+  /* int64_t: level + gain passes 2^63 when L*W is near it, and wraps */
+  int64_t level = (int64_t)(e->state.bucket.level + gain);
+  e->state.bucket.level =
+      level > (int64_t)rl->capacity ? rl->capacity : (uint64_t)level;
 #else
   if (gain > rl->capacity - e->state.bucket.level)
     e->state.bucket.level = rl->capacity;
@@ -439,6 +444,10 @@ static void mut_sliding_window(struct rl *rl, mut_entry_t *e, uint64_t now,
   double estimate =
       prev * ((double)(w - offset) / w) + (double)e->state.counter.curr;
   d->allowed = estimate < (double)limit;
+#elif MUTANT_SWC_SIGNED_SUM
+  /* int64_t: each product fits, their sum can pass 2^63 and wrap */
+  int64_t sum = (int64_t)((uint64_t)weighted + e->state.counter.curr * w);
+  d->allowed = sum < (int64_t)rl->capacity;
 #else
   d->allowed = weighted + (unsigned __int128)e->state.counter.curr * w <
                (unsigned __int128)rl->capacity;
