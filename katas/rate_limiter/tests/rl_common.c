@@ -249,6 +249,21 @@ void rlc_keys_longer_than_1024_bytes_are_rejected(rl_algorithm_t algorithm) {
               lengths[i], rls_rc_text(rc), -EINVAL, RL_KEY_MAX,
               (unsigned long long)stagekit_seed());
   }
+  /* Limit 0 answers every valid key without looking at it, but a key too
+   * long is still an error. */
+  rls_limiter_t zero;
+  rls_open(&zero, algorithm, 0, SECOND);
+  rl_decision_t decision;
+  stagekit_step("rl_check with a %d-byte key, limit 0", RL_KEY_MAX + 1);
+  int rc = rls_api()->check(zero.rl, bytes, RL_KEY_MAX + 1, SECOND, &decision);
+  cr_assert(rc == -EINVAL,
+            "rl_check with a %d-byte key on a limiter with limit 0 returned "
+            "%s; expected -EINVAL (%d): a key longer than RL_KEY_MAX is "
+            "rejected whatever the limit, before a limit of 0 denies it; "
+            "seed=%llu",
+            RL_KEY_MAX + 1, rls_rc_text(rc), -EINVAL,
+            (unsigned long long)stagekit_seed());
+  rls_close(&zero);
   /* The 1024-byte prefix of those keys is a valid key, untouched by them. */
   rls_key_t key;
   rls_key_set(&key, bytes, RL_KEY_MAX);
