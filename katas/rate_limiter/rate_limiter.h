@@ -47,11 +47,15 @@ typedef struct rl_decision {
 /* One limiter: many keys, one algorithm, one limit. Opaque to callers. */
 typedef struct rl rl_t;
 
-/* Creates a limiter for config and stores it in *out.
+/* Creates a limiter for config and stores it in *out (config and out are
+ * never NULL).
  * Returns 0; RL_ENOTIMPL when config->algorithm is one you do not do;
  * -EINVAL when the algorithm is none of rl_algorithm_t, window_ns is 0, or
  * limit * window_ns does not fit in 63 bits;
- * -ENOMEM when memory runs out. The limiter owns no memory of the caller's. */
+ * -ENOMEM when memory runs out. The algorithm decides first: -EINVAL for an
+ * unknown one, RL_ENOTIMPL for one you do not do whatever the other fields
+ * say, then -EINVAL for window_ns or the product. The limiter owns no
+ * memory of the caller's. */
 int rl_create(const rl_config_t *config, rl_t **out);
 
 /* Frees everything the limiter holds. rl may be NULL. */
@@ -66,7 +70,8 @@ void rl_destroy(rl_t *rl);
  * Calls for one key may arrive slightly out of order from several threads: a
  * now_ns earlier than one already seen for that key is treated as the latest
  * seen. Must be safe to call from many threads at once (stage 5).
- * Returns 0; -EINVAL for a key longer than RL_KEY_MAX; -ENOMEM. */
+ * Returns 0; -EINVAL for a key longer than RL_KEY_MAX, whatever the limit
+ * (*decision then means nothing); -ENOMEM. */
 int rl_check(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
              rl_decision_t *decision);
 
@@ -97,9 +102,10 @@ typedef struct rl_redis rl_redis_t;
 
 /* Connects to Redis for config and stores the handle in *out.
  * Returns 0; RL_ENOTIMPL when you do not do stage 7; -EINVAL when window_ns
- * is 0 or limit * window_ns exceeds RL_REDIS_EXACT_MAX; -ECONNREFUSED when
- * Redis cannot be reached; -ENOMEM. Handles made with the same config and
- * the same Redis share every key's state: that is the point. */
+ * is 0 or limit * window_ns exceeds RL_REDIS_EXACT_MAX (checked before
+ * connecting); -ECONNREFUSED when Redis cannot be reached; -ENOMEM. Handles
+ * made with the same config and the same Redis share every key's state: that is
+ * the point. */
 int rl_redis_create(const rl_redis_config_t *config, rl_redis_t **out);
 
 /* Closes the connection and frees the handle. rl may be NULL. Leaves the

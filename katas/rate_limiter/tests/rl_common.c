@@ -50,6 +50,58 @@ void rlc_keys_are_independent(rl_algorithm_t algorithm) {
   rls_close(&limiter);
 }
 
+void rlc_keys_are_kept_while_their_state_matters(rl_algorithm_t algorithm) {
+  enum { KEYS = 1000, HOT_KEYS = 4, HOT_CALLS = 20000 };
+  static rls_key_t keys[KEYS], hot[HOT_KEYS];
+  static char note[256];
+  const uint64_t w = SECOND, t0 = 5 * SECOND;
+  rls_limiter_t limiter;
+  rls_open(&limiter, algorithm, 3, w);
+  for (int k = 0; k < KEYS; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "kept:%d", k);
+    rls_key_text_set(&keys[k], name);
+    rls_check(&limiter, &keys[k], t0);
+    rls_check(&limiter, &keys[k], t0 + w / 2);
+  }
+  /* The last ns at which the keys' state still matters (the same for
+   * all): each algorithm's key turns idle at its own time. */
+  uint64_t low = t0 + w / 2, high = t0 + 3 * w;
+  while (high - low > 1) {
+    uint64_t middle = low + (high - low) / 2;
+    if (rlm_state_matters(&limiter.config, &keys[0].model, middle))
+      low = middle;
+    else
+      high = middle;
+  }
+  uint64_t last = low;
+  snprintf(note, sizeof note,
+           "%d keys had two requests each, at %s and %s, then %d calls on "
+           "%d other keys at t=%s, the last ns before those keys turn idle",
+           KEYS, rlm_seconds(t0), rlm_seconds(t0 + w / 2), HOT_CALLS, HOT_KEYS,
+           rlm_seconds(last));
+  limiter.context = note;
+  /* Calls on other keys at that time, enough for any sweep to pass over
+   * the whole table many times. */
+  for (int k = 0; k < HOT_KEYS; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "busy:%d", k);
+    rls_key_text_set(&hot[k], name);
+  }
+  for (int i = 0; i < HOT_CALLS; i++)
+    rls_check(&limiter, &hot[i % HOT_KEYS], last);
+  limiter.note = "a key may be forgotten only once it is idle, its state "
+                 "equal to a new key's at the latest time the limiter has "
+                 "seen";
+  for (int k = 0; k < KEYS; k++)
+    rls_check_times(&limiter, &keys[k], last, 2);
+  for (int k = 0; k < KEYS; k++)
+    rls_key_release(&keys[k]);
+  for (int k = 0; k < HOT_KEYS; k++)
+    rls_key_release(&hot[k]);
+  rls_close(&limiter);
+}
+
 void rlc_limit_one_allows_one_request(rl_algorithm_t algorithm) {
   const uint64_t w = SECOND;
   const uint64_t times[] = {0,         0,         1,         w / 2,
@@ -197,6 +249,21 @@ void rlc_keys_longer_than_1024_bytes_are_rejected(rl_algorithm_t algorithm) {
               lengths[i], rls_rc_text(rc), -EINVAL, RL_KEY_MAX,
               (unsigned long long)stagekit_seed());
   }
+  /* Limit 0 answers every valid key without looking at it, but a key too
+   * long is still an error. */
+  rls_limiter_t zero;
+  rls_open(&zero, algorithm, 0, SECOND);
+  rl_decision_t decision;
+  stagekit_step("rl_check with a %d-byte key, limit 0", RL_KEY_MAX + 1);
+  int rc = rls_api()->check(zero.rl, bytes, RL_KEY_MAX + 1, SECOND, &decision);
+  cr_assert(rc == -EINVAL,
+            "rl_check with a %d-byte key on a limiter with limit 0 returned "
+            "%s; expected -EINVAL (%d): a key longer than RL_KEY_MAX is "
+            "rejected whatever the limit, before a limit of 0 denies it; "
+            "seed=%llu",
+            RL_KEY_MAX + 1, rls_rc_text(rc), -EINVAL,
+            (unsigned long long)stagekit_seed());
+  rls_close(&zero);
   /* The 1024-byte prefix of those keys is a valid key, untouched by them. */
   rls_key_t key;
   rls_key_set(&key, bytes, RL_KEY_MAX);
@@ -261,8 +328,9 @@ void rlc_times_near_2_to_the_62_work(rl_algorithm_t algorithm) {
       w + w / 3, 2 * w - 1, 2 * w, 2 * w, 2 * w + 1, 3 * w + 5, 9 * w, 9 * w};
   rls_limiter_t limiter;
   rls_open(&limiter, algorithm, 3, w);
-  limiter.note = "times near 2^62 (146 years in ns) must not overflow: "
-                 "check any product or sum of times";
+  limiter.note = "times near 2^62 (146 years in ns) must neither overflow "
+                 "nor lose precision: a sum or product of times can pass "
+                 "2^64, and a double holds every integer only up to 2^53";
   rls_key_t key;
   rls_key_text_set(&key, "late");
   for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++)
@@ -271,7 +339,30 @@ void rlc_times_near_2_to_the_62_work(rl_algorithm_t algorithm) {
   rls_close(&limiter);
 }
 
-void rlc_a_gap_of_years_resets_the_key(rl_algorithm_t algorithm) {
+void rlc_sums_of_large_products_do_not_overflow(rl_algorithm_t algorithm) {
+  /* L * W = 2^63 - 2, near the largest valid product: a token bucket with
+   * two tokens left gains almost a window's refill (level + gap * L is
+   * about 5 * W), and a full previous window weighs 3 * (W - 1) beside a
+   * current count of W, each term below 2^63 and their sum past it. */
+  const uint64_t w = ((1ULL << 63) - 1) / 3;
+  const struct {
+    uint64_t at, count;
+  } calls[] = {{0, 1},         {w - 1, 3},     {w + 1, 3},
+               {2 * w - 1, 2}, {2 * w + 1, 3}, {3 * w + 1, 3}};
+  rls_limiter_t limiter;
+  rls_open(&limiter, algorithm, 3, w);
+  limiter.note = "limit 3, window_ns (2^63 - 1) / 3: each product of a count "
+                 "and a time is below L * W < 2^63, but a sum of two can pass "
+                 "2^63 (fine in uint64_t or 128 bits, not in int64_t)";
+  rls_key_t key;
+  rls_key_text_set(&key, "large");
+  for (size_t i = 0; i < sizeof calls / sizeof *calls; i++)
+    rls_check_times(&limiter, &key, calls[i].at, calls[i].count);
+  rls_key_release(&key);
+  rls_close(&limiter);
+}
+
+void rlc_keys_are_fresh_after_a_gap_of_years(rl_algorithm_t algorithm) {
   /* A century with a one-second window; a century with a 10^15 ns (11.6
    * day) window and limit 1000; and gaps of 2^62 and 2^60 ns (146 and 36
    * years) where gap * limit is exactly 2^64, which wraps to 0. Many keys,
@@ -280,28 +371,38 @@ void rlc_a_gap_of_years_resets_the_key(rl_algorithm_t algorithm) {
   enum { KEYS = 64 };
   static const struct {
     uint64_t limit, window_ns, gap;
-  } cases[] = {{5, SECOND, CENTURY_NS},
-               {1000, 1000000ULL * SECOND, CENTURY_NS},
-               {4, SECOND, 1ULL << 62},
-               {16, SECOND, 1ULL << 60}};
+    const char *years;
+  } cases[] = {{5, SECOND, CENTURY_NS, "a century"},
+               {1000, 1000000ULL * SECOND, CENTURY_NS, "a century"},
+               {4, SECOND, 1ULL << 62, "2^62 ns (146 years)"},
+               {16, SECOND, 1ULL << 60, "2^60 ns (36 years)"}};
   static rls_key_t keys[KEYS];
+  static char note[512];
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     rls_limiter_t limiter;
     rls_open(&limiter, algorithm, cases[c].limit, cases[c].window_ns);
-    limiter.note = "after a gap of years a key is as fresh as a new one: "
-                   "exactly the limit is allowed (a token bucket is full, not "
-                   "more), and gap * limit must not overflow";
     int count = c == 1 ? 2 : KEYS;
     for (int k = 0; k < count; k++) {
       char name[32];
       snprintf(name, sizeof name, "sleeper:%d", k);
       rls_key_text_set(&keys[k], name);
     }
+    /* Before the gap: each key used up at one instant. The note is about
+     * gaps, so it joins only the calls made after one. */
     uint64_t t = cases[c].window_ns + 12345;
     for (int k = 0; k < count; k++)
       rls_check_times(&limiter, &keys[k], t, cases[c].limit + 1);
+    snprintf(note, sizeof note,
+             "after a gap of %s without a call, a key is as fresh as a new "
+             "one: exactly the limit, %llu, is allowed at one instant (a "
+             "token bucket is full, not more); gap * limit is 2^63 or more "
+             "here, past what 64-bit arithmetic holds, so compare the gap "
+             "with W before multiplying",
+             cases[c].years, (unsigned long long)cases[c].limit);
+    limiter.note = note;
     for (int k = 0; k < count; k++)
       rls_check_times(&limiter, &keys[k], t + cases[c].gap, cases[c].limit + 1);
+    limiter.note = NULL;
     rls_check(&limiter, &keys[0], t + cases[c].gap + 1);
     for (int k = 0; k < count; k++)
       rls_key_release(&keys[k]);
@@ -379,8 +480,10 @@ void rlc_create_rejects_invalid_configs(rl_algorithm_t algorithm) {
                 "limit * window_ns = 2^63 - 2 fits in 63 bits");
   expect_create(algorithm, 0, UINT64_MAX, 0,
                 "limit 0 makes limit * window_ns = 0, which fits");
+}
 
-  /* The largest valid product still decides right. */
+void rlc_the_largest_valid_product_decides_exactly(rl_algorithm_t algorithm) {
+  const uint64_t top = 1ULL << 63;
   rls_limiter_t limiter;
   rls_open(&limiter, algorithm, 1, top - 1);
   limiter.note = "limit 1, window_ns 2^63 - 1: the largest valid product";
@@ -468,7 +571,7 @@ void rlc_matches_the_model_on_random_operations(rl_algorithm_t algorithm) {
              "window_ns %llu",
              KEYS, round + 1, ROUNDS, (unsigned long long)limit,
              (unsigned long long)w);
-    limiter.note = note;
+    limiter.context = note;
     random_keys(keys, KEYS);
     for (int op = 0; op < OPERATIONS; op++) {
       if (op % 500 == 0)

@@ -12,6 +12,11 @@ void rlc_allows_exactly_the_limit_at_one_instant(rl_algorithm_t algorithm);
 /* Exhausting one key leaves the others untouched. */
 void rlc_keys_are_independent(rl_algorithm_t algorithm);
 
+/* Keys whose state still matters are kept while calls on other keys go
+ * on at the last ns before they turn idle: forgetting them changes an
+ * answer. */
+void rlc_keys_are_kept_while_their_state_matters(rl_algorithm_t algorithm);
+
 /* Limit 1 over a run of times. */
 void rlc_limit_one_allows_one_request(rl_algorithm_t algorithm);
 
@@ -43,8 +48,12 @@ void rlc_time_zero_is_a_valid_time(rl_algorithm_t algorithm);
 /* Times near 2^62 neither overflow nor wrap. */
 void rlc_times_near_2_to_the_62_work(rl_algorithm_t algorithm);
 
+/* With L * W near 2^63, sums of two products below it (a bucket's level
+ * plus its refill, the sliding window's two weighted counts) do not wrap. */
+void rlc_sums_of_large_products_do_not_overflow(rl_algorithm_t algorithm);
+
 /* After a gap of years a key is fresh again: full, not more. */
-void rlc_a_gap_of_years_resets_the_key(rl_algorithm_t algorithm);
+void rlc_keys_are_fresh_after_a_gap_of_years(rl_algorithm_t algorithm);
 
 /* An earlier now_ns than the latest seen for the key counts as the latest. */
 void rlc_earlier_time_is_treated_as_the_latest_seen(rl_algorithm_t algorithm);
@@ -52,6 +61,10 @@ void rlc_earlier_time_is_treated_as_the_latest_seen(rl_algorithm_t algorithm);
 /* rl_create rejects window 0 and L * W >= 2^63, and accepts the largest
  * valid product. */
 void rlc_create_rejects_invalid_configs(rl_algorithm_t algorithm);
+
+/* Limit 1 with window_ns 2^63 - 1, the largest valid product, decides as
+ * the rule says, up to t = 2^63 - 1. */
+void rlc_the_largest_valid_product_decides_exactly(rl_algorithm_t algorithm);
 
 /* rl_destroy(NULL) does nothing. */
 void rlc_destroy_accepts_null(rl_algorithm_t algorithm);

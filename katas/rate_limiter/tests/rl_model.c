@@ -221,6 +221,60 @@ bool rlm_state_matters(const rl_config_t *config, const rlm_key_t *key,
   return false;
 }
 
+const char *rlm_fresh_words(rl_algorithm_t algorithm) {
+  switch (algorithm) {
+  case RL_FIXED_WINDOW: return "nothing counted in any window";
+  case RL_SLIDING_LOG: return "an empty log";
+  case RL_TOKEN_BUCKET: return "a full bucket of L tokens";
+  case RL_SLIDING_WINDOW: return "prev = curr = 0";
+  }
+  return "no state";
+}
+
+void rlm_explain_not_idle(const rl_config_t *config, const rlm_key_t *key,
+                          uint64_t t, char *out, size_t out_size) {
+  uint64_t w = config->window_ns;
+  uint64_t start = key->window * w;
+  switch (config->algorithm) {
+  case RL_FIXED_WINDOW:
+    snprintf(out, out_size,
+             "a fixed-window key is idle once its window has ended, and this "
+             "one's window [%s, %s) still holds %llu allowed request(s) at "
+             "t=%s",
+             rlm_seconds(start), rlm_seconds(start + w),
+             (unsigned long long)key->curr, rlm_seconds(t));
+    break;
+  case RL_SLIDING_LOG:
+    snprintf(out, out_size,
+             "a sliding-log key is idle once its newest allowed time is <= "
+             "t - W, and this one's newest, %s, is later than t - W = %s",
+             rlm_seconds(key->log_len ? key->log[key->log_len - 1] : 0),
+             rlm_seconds(t >= w ? t - w : 0));
+    break;
+  case RL_TOKEN_BUCKET: {
+    uint64_t level = bucket_level_at(config, key, t);
+    snprintf(out, out_size,
+             "a token-bucket key is idle once its bucket is full again, and "
+             "at t=%s this one's holds %llu.%09llu of its %llu tokens",
+             rlm_seconds(t), (unsigned long long)(level / w),
+             (unsigned long long)((u128)(level % w) * 1000000000 / w),
+             (unsigned long long)config->limit);
+    break;
+  }
+  case RL_SLIDING_WINDOW: {
+    uint64_t prev, curr;
+    counter_at(config, key, t, &prev, &curr);
+    snprintf(out, out_size,
+             "a sliding-window-counter key is idle once prev and curr would "
+             "both be 0 (its last allowed request two or more windows ago), "
+             "and at t=%s this one has prev=%llu, curr=%llu",
+             rlm_seconds(t), (unsigned long long)prev,
+             (unsigned long long)curr);
+    break;
+  }
+  }
+}
+
 const char *rlm_seconds(uint64_t ns) {
   static char ring[32][32];
   static unsigned next;

@@ -65,6 +65,17 @@ bool rlm_state_matters(const rl_config_t *config, const rlm_key_t *key,
 void rlm_explain(const rl_config_t *config, const rlm_key_t *key, uint64_t t,
                  char *out, size_t out_size);
 
+/* What a new key's state is under the algorithm, for people: "a full
+ * bucket of L tokens", ... A static string. */
+const char *rlm_fresh_words(rl_algorithm_t algorithm);
+
+/* Explains why the key's state at t (>= latest) still matters, i.e. why the
+ * key is not idle and must not have been forgotten: the stage 6 rule for
+ * its algorithm and what this key holds. Call only when rlm_state_matters
+ * is true. Writes a NUL-terminated sentence into out. */
+void rlm_explain_not_idle(const rl_config_t *config, const rlm_key_t *key,
+                          uint64_t t, char *out, size_t out_size);
+
 /* Formats ns as seconds with 9 decimals ("1.000000500s"), or "RL_NEVER".
  * Returns one of a ring of static buffers, so that a message can hold
  * several; not thread-safe. */

@@ -40,8 +40,15 @@ typedef struct rls_limiter {
    * then says RL_TOKEN_BUCKET, the rule the model applies. */
   rl_redis_t *redis;
   rl_config_t config;
-  /* Optional words about what the test is doing, added to failures. */
+  /* Optional words on the rule the test is about, added to a failure
+   * unless the failure shows a more specific cause (a forgotten key, a
+   * wait in ms, ...), which is then named instead. */
   const char *note;
+  /* Optional facts about what the test is doing (its round, its
+   * parameters), added to every failure. */
+  const char *context;
+  /* Calls checked on this limiter so far, on any key. */
+  uint64_t calls;
 } rls_limiter_t;
 
 /* Creates a limiter; skips the test when rl_create answers RL_ENOTIMPL,

@@ -83,6 +83,9 @@ Test(fixed_window, allows_exactly_the_limit_at_one_instant) {
 Test(fixed_window, keys_are_independent) {
   rlc_keys_are_independent(ALGORITHM);
 }
+Test(fixed_window, keys_are_kept_while_their_state_matters) {
+  rlc_keys_are_kept_while_their_state_matters(ALGORITHM);
+}
 Test(fixed_window, limit_one_allows_one_request) {
   rlc_limit_one_allows_one_request(ALGORITHM);
 }
@@ -113,14 +116,20 @@ Test(fixed_window, time_zero_is_a_valid_time) {
 Test(fixed_window, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
-Test(fixed_window, a_gap_of_years_resets_the_key) {
-  rlc_a_gap_of_years_resets_the_key(ALGORITHM);
+Test(fixed_window, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
+Test(fixed_window, keys_are_fresh_after_a_gap_of_years) {
+  rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }
 Test(fixed_window, earlier_time_is_treated_as_the_latest_seen) {
   rlc_earlier_time_is_treated_as_the_latest_seen(ALGORITHM);
 }
 Test(fixed_window, create_rejects_invalid_configs) {
   rlc_create_rejects_invalid_configs(ALGORITHM);
+}
+Test(fixed_window, the_largest_valid_product_decides_exactly) {
+  rlc_the_largest_valid_product_decides_exactly(ALGORITHM);
 }
 Test(fixed_window, destroy_accepts_null) {
   rlc_destroy_accepts_null(ALGORITHM);

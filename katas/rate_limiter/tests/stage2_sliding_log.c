@@ -112,6 +112,9 @@ Test(sliding_log, allows_exactly_the_limit_at_one_instant) {
 Test(sliding_log, keys_are_independent) {
   rlc_keys_are_independent(ALGORITHM);
 }
+Test(sliding_log, keys_are_kept_while_their_state_matters) {
+  rlc_keys_are_kept_while_their_state_matters(ALGORITHM);
+}
 Test(sliding_log, limit_one_allows_one_request) {
   rlc_limit_one_allows_one_request(ALGORITHM);
 }
@@ -142,14 +145,20 @@ Test(sliding_log, time_zero_is_a_valid_time) {
 Test(sliding_log, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
-Test(sliding_log, a_gap_of_years_resets_the_key) {
-  rlc_a_gap_of_years_resets_the_key(ALGORITHM);
+Test(sliding_log, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
+Test(sliding_log, keys_are_fresh_after_a_gap_of_years) {
+  rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }
 Test(sliding_log, earlier_time_is_treated_as_the_latest_seen) {
   rlc_earlier_time_is_treated_as_the_latest_seen(ALGORITHM);
 }
 Test(sliding_log, create_rejects_invalid_configs) {
   rlc_create_rejects_invalid_configs(ALGORITHM);
+}
+Test(sliding_log, the_largest_valid_product_decides_exactly) {
+  rlc_the_largest_valid_product_decides_exactly(ALGORITHM);
 }
 Test(sliding_log, destroy_accepts_null) {
   rlc_destroy_accepts_null(ALGORITHM);

@@ -188,6 +188,9 @@ Test(token_bucket, allows_exactly_the_limit_at_one_instant) {
 Test(token_bucket, keys_are_independent) {
   rlc_keys_are_independent(ALGORITHM);
 }
+Test(token_bucket, keys_are_kept_while_their_state_matters) {
+  rlc_keys_are_kept_while_their_state_matters(ALGORITHM);
+}
 Test(token_bucket, limit_one_allows_one_request) {
   rlc_limit_one_allows_one_request(ALGORITHM);
 }
@@ -218,14 +221,20 @@ Test(token_bucket, time_zero_is_a_valid_time) {
 Test(token_bucket, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
-Test(token_bucket, a_gap_of_years_resets_the_key) {
-  rlc_a_gap_of_years_resets_the_key(ALGORITHM);
+Test(token_bucket, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
+Test(token_bucket, keys_are_fresh_after_a_gap_of_years) {
+  rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }
 Test(token_bucket, earlier_time_is_treated_as_the_latest_seen) {
   rlc_earlier_time_is_treated_as_the_latest_seen(ALGORITHM);
 }
 Test(token_bucket, create_rejects_invalid_configs) {
   rlc_create_rejects_invalid_configs(ALGORITHM);
+}
+Test(token_bucket, the_largest_valid_product_decides_exactly) {
+  rlc_the_largest_valid_product_decides_exactly(ALGORITHM);
 }
 Test(token_bucket, destroy_accepts_null) {
   rlc_destroy_accepts_null(ALGORITHM);

@@ -60,6 +60,34 @@ Test(sliding_window, retry_after_can_reach_into_the_next_window) {
   rls_close(&limiter);
 }
 
+Test(sliding_window, retry_after_moves_to_the_next_window_when_l_exceeds_w) {
+  /* With L > W, prev can weigh so much that no offset left in the window
+   * fits even with curr < L; the request then fits at the first ns of the
+   * next window, where prev becomes curr. */
+  static const struct {
+    uint64_t limit, window_ns;
+    struct {
+      uint64_t at, count;
+    } calls[5];
+  } cases[] = {{5, 2, {{0, 6}, {2, 1}, {3, 4}, {4, 3}, {5, 3}}},
+               {3, 1, {{10, 4}, {11, 2}, {12, 4}, {13, 1}, {15, 4}}}};
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    rls_limiter_t limiter;
+    rls_open(&limiter, ALGORITHM, cases[c].limit, cases[c].window_ns);
+    limiter.note = "when curr < L but prev*(W - e') >= (L - curr)*W for "
+                   "every offset e' left in the window, the wait ends at the "
+                   "next window's first ns, W - e; when curr = L it ends one "
+                   "ns into the next window (two windows on if W = 1)";
+    rls_key_t key;
+    rls_key_text_set(&key, "heavy");
+    for (int i = 0; i < 5; i++)
+      rls_check_times(&limiter, &key, cases[c].calls[i].at,
+                      cases[c].calls[i].count);
+    rls_key_release(&key);
+    rls_close(&limiter);
+  }
+}
+
 Test(sliding_window, counts_only_allowed_requests) {
   rls_limiter_t limiter;
   rls_open(&limiter, ALGORITHM, 4, SECOND);
@@ -124,6 +152,9 @@ Test(sliding_window, allows_exactly_the_limit_at_one_instant) {
 Test(sliding_window, keys_are_independent) {
   rlc_keys_are_independent(ALGORITHM);
 }
+Test(sliding_window, keys_are_kept_while_their_state_matters) {
+  rlc_keys_are_kept_while_their_state_matters(ALGORITHM);
+}
 Test(sliding_window, limit_one_allows_one_request) {
   rlc_limit_one_allows_one_request(ALGORITHM);
 }
@@ -154,14 +185,20 @@ Test(sliding_window, time_zero_is_a_valid_time) {
 Test(sliding_window, times_near_2_to_the_62_work) {
   rlc_times_near_2_to_the_62_work(ALGORITHM);
 }
-Test(sliding_window, a_gap_of_years_resets_the_key) {
-  rlc_a_gap_of_years_resets_the_key(ALGORITHM);
+Test(sliding_window, sums_of_large_products_do_not_overflow) {
+  rlc_sums_of_large_products_do_not_overflow(ALGORITHM);
+}
+Test(sliding_window, keys_are_fresh_after_a_gap_of_years) {
+  rlc_keys_are_fresh_after_a_gap_of_years(ALGORITHM);
 }
 Test(sliding_window, earlier_time_is_treated_as_the_latest_seen) {
   rlc_earlier_time_is_treated_as_the_latest_seen(ALGORITHM);
 }
 Test(sliding_window, create_rejects_invalid_configs) {
   rlc_create_rejects_invalid_configs(ALGORITHM);
+}
+Test(sliding_window, the_largest_valid_product_decides_exactly) {
+  rlc_the_largest_valid_product_decides_exactly(ALGORITHM);
 }
 Test(sliding_window, destroy_accepts_null) {
   rlc_destroy_accepts_null(ALGORITHM);

@@ -175,8 +175,8 @@ Test(redis, two_handles_share_one_limit) {
   rls_limiter_t first, second;
   rlr_open(&first, 4, WINDOW, false);
   rlr_open(&second, 4, WINDOW, false);
-  first.note = "calls alternate between two handles made with one config";
-  second.note = first.note;
+  first.context = "calls alternate between two handles made with one config";
+  second.context = first.context;
   rng_t rng;
   rls_rng(&rng, 3);
   uint64_t now = start_time(&rng);

@@ -46,6 +46,10 @@ typedef struct mut_entry {
       uint64_t window; /* index of the current aligned window */
       uint64_t prev;
       uint64_t curr;
+#if MUTANT_SWC_HISTORY
+      uint64_t *history; /* (window, count) of every window ended */
+      uint64_t windows;
+#endif
     } counter;
   } state;
   size_t key_len;
@@ -90,6 +94,10 @@ static uint64_t mut_hash(const unsigned char *key, size_t len) {
 static void mut_entry_free(const struct rl *rl, mut_entry_t *entry) {
   if (rl->config.algorithm == RL_SLIDING_LOG)
     free(entry->state.log.times);
+#if MUTANT_SWC_HISTORY
+  if (rl->config.algorithm == RL_SLIDING_WINDOW)
+    free(entry->state.counter.history);
+#endif
   free(entry);
 }
 
@@ -273,6 +281,21 @@ static void mut_log_prune(mut_log_t *log, uint64_t t, uint64_t w) {
 }
 
 static int mut_log_push(mut_log_t *log, uint64_t t) {
+#if MUTANT_LOG_NO_TRIM
+  /* Appended at the end, never wrapping: the expired times before head
+   * stay, and the array grows with every allowed request. */
+  if (log->head + log->count == log->capacity) {
+    uint64_t capacity = log->capacity ? log->capacity * 2 : 4;
+    uint64_t *times = realloc(log->times, capacity * sizeof *times);
+    if (times == NULL)
+      return -ENOMEM;
+    log->times = times;
+    log->capacity = capacity;
+  }
+  log->times[log->head + log->count] = t;
+  log->count++;
+  return 0;
+#endif
   if (log->count == log->capacity) {
     uint64_t capacity = log->capacity ? log->capacity * 2 : 4;
     uint64_t *times = malloc(capacity * sizeof *times);
@@ -340,6 +363,11 @@ static void mut_token_bucket(struct rl *rl, mut_entry_t *e, uint64_t now,
   /* Both terms are at most L*W < 2^63, so the sum cannot wrap. */
 #if MUTANT_TB_NO_CAP
   e->state.bucket.level += gain;
+#elif MUTANT_TB_SIGNED_LEVEL
+  /* int64_t: level + gain passes 2^63 when L*W is near it, and wraps */
+  int64_t level = (int64_t)(e->state.bucket.level + gain);
+  e->state.bucket.level =
+      level > (int64_t)rl->capacity ? rl->capacity : (uint64_t)level;
 #else
   if (gain > rl->capacity - e->state.bucket.level)
     e->state.bucket.level = rl->capacity;
@@ -383,6 +411,23 @@ static void mut_sliding_window(struct rl *rl, mut_entry_t *e, uint64_t now,
   uint64_t t = mut_time(e, now);
   uint64_t window = t / w;
   if (window != e->state.counter.window) {
+#if MUTANT_SWC_HISTORY
+    /* "keep every window's count, in case we want more than two" */
+    if (e->state.counter.curr > 0) {
+      uint64_t n = e->state.counter.windows;
+      if ((n & (n - 1)) == 0) {
+        uint64_t *grown = realloc(e->state.counter.history,
+                                  2 * (n ? 2 * n : 1) * sizeof *grown);
+        if (grown != NULL)
+          e->state.counter.history = grown;
+      }
+      if (e->state.counter.history != NULL) {
+        e->state.counter.history[2 * n] = e->state.counter.window;
+        e->state.counter.history[2 * n + 1] = e->state.counter.curr;
+        e->state.counter.windows = n + 1;
+      }
+    }
+#endif
 #if MUTANT_SWC_STALE_PREV
     e->state.counter.prev = e->state.counter.curr;
 #else
@@ -399,6 +444,10 @@ static void mut_sliding_window(struct rl *rl, mut_entry_t *e, uint64_t now,
   double estimate =
       prev * ((double)(w - offset) / w) + (double)e->state.counter.curr;
   d->allowed = estimate < (double)limit;
+#elif MUTANT_SWC_SIGNED_SUM
+  /* int64_t: each product fits, their sum can pass 2^63 and wrap */
+  int64_t sum = (int64_t)((uint64_t)weighted + e->state.counter.curr * w);
+  d->allowed = sum < (int64_t)rl->capacity;
 #else
   d->allowed = weighted + (unsigned __int128)e->state.counter.curr * w <
                (unsigned __int128)rl->capacity;
