@@ -62,13 +62,15 @@ help: build
 	@$(SDKATA) help $(kata)
 
 # mode=http: the kata's HTTP gateway against nginx, and httpload against
-# wrk, instead (bench/http_compare.sh; about 40 s), then p99 against load
+# wrk, instead (bench/http_compare.sh; about 60 s), then p99 against load
 # for impl= and the reference (bench/http_sweep.sh; about 60 s).
 # mode=redis: stage 7's reference against redis-benchmark running the same
-# script (bench/redis_compare.sh; about 40 s). mode=resp: the LRU cache
+# script (bench/redis_compare.sh; about 90 s). mode=resp: the LRU cache
 # served over RESP against redis-server, under redis-benchmark
-# (bench/resp_compare.sh; about 30 s). kata=lru_cache adds the hit-ratio
-# table of bench/hit_ratio.c (about 30 s).
+# (bench/resp_compare.sh; about 100 s, 2 minutes on a busy machine). Each
+# comparison runs interleaved rounds and prints median ratios with their
+# spread (bench/README.md). kata=lru_cache adds the hit-ratio table of
+# bench/hit_ratio.c (about 30 s).
 bench: build
 ifeq ($(mode),redis)
 	@BUILD=$(BUILD) bench/redis_compare.sh
