@@ -21,7 +21,7 @@ extern "C" {
  * keeps apart; this file never names the struct. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
-#include "lru_cache.h"
+#include "lc_api.h"
 #pragma GCC diagnostic pop
 #include "memstat.h"
 #include "plugin.h"
@@ -47,21 +47,11 @@ constexpr uint64_t kStepNs = 4;
 constexpr int kMaxThreads = 2;
 constexpr size_t kPrefetch = 8; /* operations ahead */
 
-using create_fn = int (*)(const lc_config_t *, lc_t **);
-using destroy_fn = void (*)(lc_t *);
-using get_fn = int (*)(lc_t *, const void *, size_t, uint64_t, void *, size_t,
-                       size_t *, bool *);
-using put_fn = int (*)(lc_t *, const void *, size_t, const void *, size_t,
-                       uint64_t, uint64_t);
-
-/* One plug-in, opened once for the whole process, and its four entries. */
+/* One plug-in, opened once for the whole process, and its contract. */
 struct Api {
   plugin_t plugin{};
   std::string error; /* empty when the plug-in loaded */
-  create_fn create = nullptr;
-  destroy_fn destroy = nullptr;
-  get_fn get = nullptr;
-  put_fn put = nullptr;
+  lc_api_t fn{};
 
   Api() = default;
   Api(const Api &) = delete;
@@ -110,7 +100,7 @@ struct Cache {
   Cache(const Api *a, lc_t *c) : api(a), lc(c) {}
   Cache(const Cache &) = delete;
   Cache &operator=(const Cache &) = delete;
-  ~Cache() { api->destroy(lc); }
+  ~Cache() { api->fn.destroy(lc); }
 };
 
 /* Declared in this order so the caches go before their plug-ins at exit. */
@@ -146,16 +136,10 @@ const Api *open_api(const std::string &path) {
     api.error = why != nullptr ? why : path + ": cannot be opened";
     return &api;
   }
-  api.create =
-      reinterpret_cast<create_fn>(plugin_symbol(&api.plugin, "lc_create"));
-  api.destroy =
-      reinterpret_cast<destroy_fn>(plugin_symbol(&api.plugin, "lc_destroy"));
-  api.get = reinterpret_cast<get_fn>(plugin_symbol(&api.plugin, "lc_get"));
-  api.put = reinterpret_cast<put_fn>(plugin_symbol(&api.plugin, "lc_put"));
-  if (api.create == nullptr || api.destroy == nullptr || api.get == nullptr ||
-      api.put == nullptr) {
+  const char *missing = nullptr;
+  if (lc_api_bind(&api.plugin, &api.fn, &missing) != 0) {
     plugin_close(&api.plugin);
-    api.error = path + ": lacks lc_create, lc_destroy, lc_get or lc_put";
+    api.error = path + ": does not define " + missing + "()";
   }
   return &api;
 }
@@ -233,13 +217,13 @@ std::string prepare(const Case &c, int threads) {
   const int64_t before = memstat_allocated();
   lc_config_t config{c.policy, keys, 0};
   lc_t *lc = nullptr;
-  int rc = api->create(&config, &lc);
+  int rc = api->fn.create(&config, &lc);
   if (rc != 0)
     return c.path + ": lc_create returned " + std::to_string(rc);
   auto cache = std::make_unique<Cache>(api, lc);
   for (uint64_t i = 0; i < keys; i++) {
-    rc = api->put(lc, key_at(static_cast<uint32_t>(i)), kKeyLen, kValue,
-                  kValueLen, LC_NO_TTL, kStartNs);
+    rc = api->fn.put(lc, key_at(static_cast<uint32_t>(i)), kKeyLen, kValue,
+                     kValueLen, LC_NO_TTL, kStartNs);
     if (rc != 0)
       return c.path + ": lc_put returned " + std::to_string(rc);
   }
@@ -265,8 +249,8 @@ void bm_lc_mix(benchmark::State &state, const Case &c) {
   if (!g_error.empty())
     state.SkipWithError(g_error.c_str());
   Cache *cache = g_error.empty() ? g_current : nullptr;
-  get_fn get = cache != nullptr ? cache->api->get : nullptr;
-  put_fn put = cache != nullptr ? cache->api->put : nullptr;
+  __typeof__(lc_get) *get = cache != nullptr ? cache->api->fn.get : nullptr;
+  __typeof__(lc_put) *put = cache != nullptr ? cache->api->fn.put : nullptr;
   lc_t *lc = cache != nullptr ? cache->lc : nullptr;
   const uint32_t *ring = g_rings[c.size][thread].data();
   uint64_t now = kStartNs;

@@ -16,6 +16,7 @@ extern "C" {
 #include "keydist.h"
 #include "plugin.h"
 #include "rate_limiter.h"
+#include "rl_api.h"
 }
 
 namespace {
@@ -41,18 +42,11 @@ constexpr size_t kPrefetch = 8; /* calls ahead */
 constexpr int64_t kManyKeyCalls = static_cast<int64_t>(kRingSize);
 constexpr int64_t kOneKeyCalls = 8 * kManyKeyCalls;
 
-using create_fn = int (*)(const rl_config_t *, rl_t **);
-using check_fn = int (*)(rl_t *, const void *, size_t, uint64_t,
-                         rl_decision_t *);
-using destroy_fn = void (*)(rl_t *);
-
-/* One plug-in, opened once for the whole process, and its three entries. */
+/* One plug-in, opened once for the whole process, and its contract. */
 struct Api {
   plugin_t plugin{};
   std::string error; /* empty when the plug-in loaded */
-  create_fn create = nullptr;
-  check_fn check = nullptr;
-  destroy_fn destroy = nullptr;
+  rl_api_t fn{};
 
   Api() = default;
   Api(const Api &) = delete;
@@ -83,7 +77,7 @@ struct Limiter {
   Limiter(const Api *a, rl_t *r) : api(a), rl(r) {}
   Limiter(const Limiter &) = delete;
   Limiter &operator=(const Limiter &) = delete;
-  ~Limiter() { api->destroy(rl); }
+  ~Limiter() { api->fn.destroy(rl); }
 };
 
 /* Declared in this order so the limiters go before their plug-ins at exit. */
@@ -118,15 +112,10 @@ const Api *open_api(const std::string &path) {
     api.error = why != nullptr ? why : path + ": cannot be opened";
     return &api;
   }
-  api.create =
-      reinterpret_cast<create_fn>(plugin_symbol(&api.plugin, "rl_create"));
-  api.check =
-      reinterpret_cast<check_fn>(plugin_symbol(&api.plugin, "rl_check"));
-  api.destroy =
-      reinterpret_cast<destroy_fn>(plugin_symbol(&api.plugin, "rl_destroy"));
-  if (api.create == nullptr || api.check == nullptr || api.destroy == nullptr) {
+  const char *missing = nullptr;
+  if (rl_api_bind(&api.plugin, &api.fn, &missing) != 0) {
     plugin_close(&api.plugin);
-    api.error = path + ": lacks rl_create, rl_check or rl_destroy";
+    api.error = path + ": does not define " + missing + "()";
   }
   return &api;
 }
@@ -198,13 +187,13 @@ std::string prepare(const Case &c, int threads) {
   }
   rl_config_t config{c.algorithm, kLimit, kWindowNs};
   rl_t *rl = nullptr;
-  int rc = api->create(&config, &rl);
+  int rc = api->fn.create(&config, &rl);
   if (rc != 0)
     return c.path + ": rl_create returned " + std::to_string(rc);
   auto limiter = std::make_unique<Limiter>(api, rl);
   rl_decision_t decision;
   for (uint64_t i = 0; i < c.keys; i++) {
-    rc = api->check(rl, key_at(i), kKeyLen, kStartNs, &decision);
+    rc = api->fn.check(rl, key_at(i), kKeyLen, kStartNs, &decision);
     if (rc != 0)
       return c.path + ": rl_check returned " + std::to_string(rc);
   }
@@ -226,7 +215,8 @@ void bm_rl_check(benchmark::State &state, const Case &c) {
     state.SkipWithError(g_error.c_str());
   }
   Limiter *limiter = g_error.empty() ? g_current : nullptr;
-  check_fn check = limiter != nullptr ? limiter->api->check : nullptr;
+  __typeof__(rl_check) *check =
+      limiter != nullptr ? limiter->api->fn.check : nullptr;
   rl_t *rl = limiter != nullptr ? limiter->rl : nullptr;
   const uint32_t *ring =
       c.keys > 1 ? g_rings[ring_of(c.dist)][thread].data() : nullptr;

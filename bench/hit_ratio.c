@@ -28,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "keydist.h"
+#include "lc_api.h"
 #include "lru_cache.h"
 #include "plugin.h"
 #include "rng.h"
@@ -77,16 +78,6 @@ typedef struct trace {
   uint32_t *next_use; /* per request: the next request for its key, NONE */
 } trace_t;
 
-typedef struct api {
-  int (*create)(const lc_config_t *, lc_t **);
-  void (*destroy)(lc_t *);
-  int (*get)(lc_t *, const void *, size_t, uint64_t, void *, size_t, size_t *,
-             bool *);
-  int (*put)(lc_t *, const void *, size_t, const void *, size_t, uint64_t,
-             uint64_t);
-  int (*stats)(lc_t *, lc_stats_t *);
-} api_t;
-
 typedef enum row_kind { ROW_FIFO, ROW_LRU, ROW_MIN, ROW_PLUGIN } row_kind_t;
 
 /* One row of every table: a simulated policy or a plug-in. */
@@ -94,7 +85,7 @@ typedef struct row {
   row_kind_t kind;
   char label[64];
   plugin_t plugin;
-  api_t api;
+  lc_api_t api;
   /* Plug-ins: the policy they run, or 0 when lc_create answers LC_ENOTIMPL
    * to both (not attempted) or the .so lacks a function (why says so). */
   lc_policy_t policy;
@@ -293,7 +284,7 @@ static void key_format(char *key, uint32_t number) {
 /* Replays the trace on a plug-in's cache of capacity entries. */
 static void run_plugin(const row_t *row, const trace_t *trace,
                        uint64_t capacity, cell_t *cell) {
-  const api_t *api = &row->api;
+  const lc_api_t *api = &row->api;
   lc_config_t config = {row->policy, capacity, 0};
   lc_t *cache = NULL;
   int rc = api->create(&config, &cache);
@@ -488,22 +479,12 @@ static void row_open_plugin(row_t *row, const char *path) {
     snprintf(row->why, sizeof row->why, "cannot load %s: %s", path, why);
     return;
   }
-  void *addresses[5] = {plugin_symbol(&row->plugin, "lc_create"),
-                        plugin_symbol(&row->plugin, "lc_destroy"),
-                        plugin_symbol(&row->plugin, "lc_get"),
-                        plugin_symbol(&row->plugin, "lc_put"),
-                        plugin_symbol(&row->plugin, "lc_stats")};
-  for (int i = 0; i < 5; i++)
-    if (addresses[i] == NULL) {
-      snprintf(row->why, sizeof row->why, "%s lacks an lc_* function", path);
-      return;
-    }
-  /* Function pointers from data pointers: memcpy, as ISO C wants. */
-  memcpy(&row->api.create, &addresses[0], sizeof addresses[0]);
-  memcpy(&row->api.destroy, &addresses[1], sizeof addresses[1]);
-  memcpy(&row->api.get, &addresses[2], sizeof addresses[2]);
-  memcpy(&row->api.put, &addresses[3], sizeof addresses[3]);
-  memcpy(&row->api.stats, &addresses[4], sizeof addresses[4]);
+  const char *missing;
+  if (lc_api_bind(&row->plugin, &row->api, &missing) != 0) {
+    snprintf(row->why, sizeof row->why, "%s does not define %s()", path,
+             missing);
+    return;
+  }
   const lc_policy_t policies[2] = {LC_POLICY_OWN, LC_POLICY_LRU};
   for (int i = 0; i < 2; i++) {
     lc_config_t config = {policies[i], 1, 0};

@@ -19,6 +19,7 @@
 #include "hist.h"
 #include "plugin.h"
 #include "rate_limiter.h"
+#include "rl_api.h"
 #include "rng.h"
 
 #define MAX_CONNECTIONS 256
@@ -37,16 +38,10 @@ typedef struct options {
   int print_sha;
 } options_t;
 
-typedef struct api {
-  int (*create)(const rl_redis_config_t *, rl_redis_t **);
-  int (*check)(rl_redis_t *, const void *, size_t, uint64_t, rl_decision_t *);
-  void (*destroy)(rl_redis_t *);
-} api_t;
-
 typedef struct worker {
   pthread_t thread;
   const options_t *options;
-  const api_t *api;
+  const rl_redis_api_t *api;
   uint64_t seed;
   uint64_t deadline_ns;
   hist_t hist;
@@ -100,20 +95,16 @@ static int print_sha(int port) {
   return ok ? 0 : 1;
 }
 
-static int bind_api(const char *path, plugin_t *plugin, api_t *api) {
+static int bind_api(const char *path, plugin_t *plugin, rl_redis_api_t *api) {
   const char *why = NULL;
   if (plugin_open(plugin, path, "reference", &why) != 0) {
     fprintf(stderr, "redis_decisions: cannot load %s: %s\n", path, why);
     return -ENOENT;
   }
-  void *address = plugin_symbol(plugin, "rl_redis_create");
-  memcpy(&api->create, &address, sizeof address);
-  address = plugin_symbol(plugin, "rl_redis_check");
-  memcpy(&api->check, &address, sizeof address);
-  address = plugin_symbol(plugin, "rl_redis_destroy");
-  memcpy(&api->destroy, &address, sizeof address);
-  if (api->create == NULL || api->check == NULL || api->destroy == NULL) {
-    fprintf(stderr, "redis_decisions: %s has no rl_redis_* functions\n", path);
+  const char *missing;
+  if (rl_redis_api_bind(plugin, api, &missing) != 0) {
+    fprintf(stderr, "redis_decisions: %s does not define %s()\n", path,
+            missing);
     return -ENOENT;
   }
   return 0;
@@ -121,7 +112,7 @@ static int bind_api(const char *path, plugin_t *plugin, api_t *api) {
 
 static int run(const options_t *options) {
   plugin_t plugin;
-  api_t api;
+  rl_redis_api_t api;
   if (bind_api(options->plugin, &plugin, &api) != 0)
     return 1;
   static worker_t workers[MAX_CONNECTIONS];

@@ -44,14 +44,12 @@ const plugin_t *stagekit_plugin(void) {
   return &loaded_plugin;
 }
 
-void *stagekit_symbol(const char *name) {
-  void *address = plugin_symbol(stagekit_plugin(), name);
-  if (address == NULL)
+void stagekit_bound(int rc, const char *missing) {
+  if (rc != 0)
     cr_assert_fail("the plug-in %s does not define %s(): every function of the "
                    "header must be defined, even if it only answers "
                    "\"not implemented\"",
-                   loaded_plugin.path, name);
-  return address;
+                   loaded_plugin.path, missing ? missing : "?");
 }
 
 uint64_t stagekit_seed(void) {

@@ -14,8 +14,10 @@
  * process. Aborts the test with a plain message when it cannot load. */
 const plugin_t *stagekit_plugin(void);
 
-/* Resolves a symbol of the plug-in under test; fails the test when absent. */
-void *stagekit_symbol(const char *name);
+/* Fails the test, naming the function and the plug-in's file, when rc (a
+ * contract's bind of stagekit_plugin(), as lc_api_bind) says the plug-in
+ * lacks missing; does nothing when rc is 0. */
+void stagekit_bound(int rc, const char *missing);
 
 /* The run's seed: $SDKATA_SEED, or 1 when unset. Tests derive every random
  * choice from it so that a failure replays exactly. */

@@ -6,6 +6,7 @@
 
 #include "kata.h"
 #include "keytext.h"
+#include "lc_api.h"
 #include "lru_cache.h"
 #include "resp_cache.h"
 
@@ -19,13 +20,7 @@
 #define LOAD_VALUE_SPREAD 49
 
 typedef struct load_instance {
-  int (*create)(const lc_config_t *, lc_t **);
-  void (*destroy)(lc_t *);
-  int (*get)(lc_t *, const void *, size_t, uint64_t, void *, size_t, size_t *,
-             bool *);
-  int (*put)(lc_t *, const void *, size_t, const void *, size_t, uint64_t,
-             uint64_t);
-  int (*stats)(lc_t *, lc_stats_t *);
+  lc_api_t api;
   lc_t *cache;
   uint64_t hits, misses; /* as of the last measure */
 } load_instance_t;
@@ -48,19 +43,14 @@ static int create_for(const plugin_t *plugin, lc_policy_t policy,
   load_instance_t *load = calloc(1, sizeof *load);
   if (load == NULL)
     return -ENOMEM;
-  *(void **)&load->create = plugin_symbol(plugin, "lc_create");
-  *(void **)&load->destroy = plugin_symbol(plugin, "lc_destroy");
-  *(void **)&load->get = plugin_symbol(plugin, "lc_get");
-  *(void **)&load->put = plugin_symbol(plugin, "lc_put");
-  *(void **)&load->stats = plugin_symbol(plugin, "lc_stats");
-  if (load->create == NULL || load->destroy == NULL || load->get == NULL ||
-      load->put == NULL || load->stats == NULL) {
+  const char *missing;
+  if (lc_api_bind(plugin, &load->api, &missing) != 0) {
     free(load);
     return -ENOENT;
   }
   uint64_t entries = load_keys.count / LOAD_CACHE_SHARE;
   lc_config_t config = {policy, entries > 0 ? entries : 1, 0};
-  int rc = load->create(&config, &load->cache);
+  int rc = load->api.create(&config, &load->cache);
   if (rc != 0) {
     free(load);
     return rc;
@@ -71,7 +61,7 @@ static int create_for(const plugin_t *plugin, lc_policy_t policy,
 
 static void destroy(void *instance) {
   load_instance_t *load = instance;
-  load->destroy(load->cache);
+  load->api.destroy(load->cache);
   free(load);
 }
 
@@ -84,24 +74,24 @@ static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   size_t value_len = LOAD_VALUE_MIN + key % LOAD_VALUE_SPREAD;
   uint64_t mix = (key ^ now_ns) * 0x9e3779b97f4a7c15ULL;
   if ((mix >> 32) % 10 == 0)
-    return load->put(load->cache, bytes, LOAD_KEY_STRIDE, load_value, value_len,
-                     LC_NO_TTL, now_ns);
+    return load->api.put(load->cache, bytes, LOAD_KEY_STRIDE, load_value,
+                         value_len, LC_NO_TTL, now_ns);
   char buffer[LOAD_VALUE_MIN + LOAD_VALUE_SPREAD];
   size_t got_len;
   bool found;
-  int rc = load->get(load->cache, bytes, LOAD_KEY_STRIDE, now_ns, buffer,
-                     sizeof buffer, &got_len, &found);
+  int rc = load->api.get(load->cache, bytes, LOAD_KEY_STRIDE, now_ns, buffer,
+                         sizeof buffer, &got_len, &found);
   if (rc != 0 || found)
     return rc;
-  return load->put(load->cache, bytes, LOAD_KEY_STRIDE, load_value, value_len,
-                   LC_NO_TTL, now_ns);
+  return load->api.put(load->cache, bytes, LOAD_KEY_STRIDE, load_value,
+                       value_len, LC_NO_TTL, now_ns);
 }
 
 /* The hit ratio since the last measure, and the entries held now. */
 static void measure(void *instance, kata_measure_t *out) {
   load_instance_t *load = instance;
   lc_stats_t stats;
-  if (load->stats(load->cache, &stats) != 0)
+  if (load->api.stats(load->cache, &stats) != 0)
     return;
   uint64_t hits = stats.hits - load->hits, misses = stats.misses - load->misses;
   out->hit_ratio =

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "lc_api.h"
 #include "lru_cache.h"
 
 #define NS_PER_MS 1000000ULL
@@ -20,16 +21,7 @@
 #define MAX_TTL_NS (UINT64_MAX / 2)
 
 typedef struct resp_cache {
-  int (*create)(const lc_config_t *, lc_t **);
-  void (*destroy)(lc_t *);
-  int (*get)(lc_t *, const void *, size_t, uint64_t, void *, size_t, size_t *,
-             bool *);
-  int (*put)(lc_t *, const void *, size_t, const void *, size_t, uint64_t,
-             uint64_t);
-  int (*del)(lc_t *, const void *, size_t, uint64_t, bool *);
-  int (*expire)(lc_t *, const void *, size_t, uint64_t, uint64_t, bool *);
-  int (*ttl)(lc_t *, const void *, size_t, uint64_t, uint64_t *, bool *);
-  int (*stats)(lc_t *, lc_stats_t *);
+  lc_api_t api;
   lc_t *cache;
   lc_config_t config;
   char label[64];           /* the plug-in's, for INFO */
@@ -92,8 +84,8 @@ static void cmd_get(resp_cache_t *c, const resp_command_t *cmd,
     return;
   size_t len = 0;
   bool found = false;
-  int rc = c->get(c->cache, key->bytes, key->len, clock_monotonic_ns(),
-                  c->value, sizeof c->value, &len, &found);
+  int rc = c->api.get(c->cache, key->bytes, key->len, clock_monotonic_ns(),
+                      c->value, sizeof c->value, &len, &found);
   if (rc != 0)
     reply_lc_error(reply, "lc_get", rc);
   else if (!found)
@@ -154,7 +146,7 @@ static void cmd_set(resp_cache_t *c, const resp_command_t *cmd,
   if (nx || xx) {
     uint64_t left;
     bool found = false;
-    int rc = c->ttl(c->cache, key->bytes, key->len, now, &left, &found);
+    int rc = c->api.ttl(c->cache, key->bytes, key->len, now, &left, &found);
     if (rc != 0) {
       reply_lc_error(reply, "lc_ttl", rc);
       return;
@@ -164,8 +156,8 @@ static void cmd_set(resp_cache_t *c, const resp_command_t *cmd,
       return;
     }
   }
-  int rc = c->put(c->cache, key->bytes, key->len, value->bytes, value->len,
-                  ttl_ns, now);
+  int rc = c->api.put(c->cache, key->bytes, key->len, value->bytes, value->len,
+                      ttl_ns, now);
   if (rc == -E2BIG)
     resp_reply_error(
         reply, "OOM key and value (%zu bytes) exceed max_bytes (%llu)",
@@ -185,7 +177,7 @@ static void cmd_del(resp_cache_t *c, const resp_command_t *cmd,
     if (key->len > LC_KEY_MAX)
       continue; /* never stored, so not deleted */
     bool gone = false;
-    int rc = c->del(c->cache, key->bytes, key->len, now, &gone);
+    int rc = c->api.del(c->cache, key->bytes, key->len, now, &gone);
     if (rc != 0) {
       reply_lc_error(reply, "lc_delete", rc);
       return;
@@ -205,7 +197,7 @@ static void cmd_exists(resp_cache_t *c, const resp_command_t *cmd,
       continue;
     uint64_t left;
     bool found = false;
-    int rc = c->ttl(c->cache, key->bytes, key->len, now, &left, &found);
+    int rc = c->api.ttl(c->cache, key->bytes, key->len, now, &left, &found);
     if (rc != 0) {
       reply_lc_error(reply, "lc_ttl", rc);
       return;
@@ -240,14 +232,14 @@ static void expire_in(resp_cache_t *c, const resp_command_t *cmd,
   bool found = false;
   uint64_t now = clock_monotonic_ns();
   if (count <= 0) {
-    rc = c->del(c->cache, key->bytes, key->len, now, &found);
+    rc = c->api.del(c->cache, key->bytes, key->len, now, &found);
     if (rc != 0)
       reply_lc_error(reply, "lc_delete", rc);
     else
       resp_reply_integer(reply, found);
     return;
   }
-  rc = c->expire(c->cache, key->bytes, key->len, ttl_ns, now, &found);
+  rc = c->api.expire(c->cache, key->bytes, key->len, ttl_ns, now, &found);
   if (rc != 0)
     reply_lc_error(reply, "lc_expire", rc);
   else
@@ -275,8 +267,8 @@ static void ttl_in(resp_cache_t *c, const resp_command_t *cmd,
   }
   uint64_t left = 0;
   bool found = false;
-  int rc = c->ttl(c->cache, key->bytes, key->len, clock_monotonic_ns(), &left,
-                  &found);
+  int rc = c->api.ttl(c->cache, key->bytes, key->len, clock_monotonic_ns(),
+                      &left, &found);
   if (rc != 0) {
     reply_lc_error(reply, "lc_ttl", rc);
     return;
@@ -320,7 +312,7 @@ static void cmd_dbsize(resp_cache_t *c, const resp_command_t *cmd,
                        resp_reply_t *reply) {
   (void)cmd;
   lc_stats_t stats;
-  int rc = c->stats(c->cache, &stats);
+  int rc = c->api.stats(c->cache, &stats);
   if (rc != 0)
     reply_lc_error(reply, "lc_stats", rc);
   else
@@ -336,12 +328,12 @@ static void cmd_flushall(resp_cache_t *c, const resp_command_t *cmd,
     return;
   }
   lc_t *fresh = NULL;
-  int rc = c->create(&c->config, &fresh);
+  int rc = c->api.create(&c->config, &fresh);
   if (rc != 0) {
     reply_lc_error(reply, "lc_create", rc);
     return;
   }
-  c->destroy(c->cache);
+  c->api.destroy(c->cache);
   c->cache = fresh;
   resp_reply_simple(reply, "OK");
 }
@@ -350,7 +342,7 @@ static void cmd_info(resp_cache_t *c, const resp_command_t *cmd,
                      resp_reply_t *reply) {
   (void)cmd;
   lc_stats_t stats;
-  int rc = c->stats(c->cache, &stats);
+  int rc = c->api.stats(c->cache, &stats);
   if (rc != 0) {
     reply_lc_error(reply, "lc_stats", rc);
     return;
@@ -628,7 +620,7 @@ static int read_options(const option_value_t *values, lc_config_t *config) {
  * tries the next plug-in of a set (the references: the first that does
  * the policy asked for answers). */
 static int create_cache(resp_cache_t *c) {
-  int rc = c->create(&c->config, &c->cache);
+  int rc = c->api.create(&c->config, &c->cache);
   if (rc == -EINVAL)
     fprintf(stderr,
             "lru_cache serve: lc_create refused policy %d with max_entries "
@@ -643,17 +635,9 @@ int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
   resp_cache_t *c = calloc(1, sizeof *c);
   if (c == NULL)
     return -ENOMEM;
-  *(void **)&c->create = plugin_symbol(plugin, "lc_create");
-  *(void **)&c->destroy = plugin_symbol(plugin, "lc_destroy");
-  *(void **)&c->get = plugin_symbol(plugin, "lc_get");
-  *(void **)&c->put = plugin_symbol(plugin, "lc_put");
-  *(void **)&c->del = plugin_symbol(plugin, "lc_delete");
-  *(void **)&c->expire = plugin_symbol(plugin, "lc_expire");
-  *(void **)&c->ttl = plugin_symbol(plugin, "lc_ttl");
-  *(void **)&c->stats = plugin_symbol(plugin, "lc_stats");
+  const char *missing;
   int rc = -ENOSYS;
-  if (c->create && c->destroy && c->get && c->put && c->del && c->expire &&
-      c->ttl && c->stats) {
+  if (lc_api_bind(plugin, &c->api, &missing) == 0) {
     rc = read_options(values, &c->config);
     if (rc == 0)
       rc = create_cache(c);
@@ -670,6 +654,6 @@ int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
 
 void resp_cache_close(void *state) {
   resp_cache_t *c = state;
-  c->destroy(c->cache);
+  c->api.destroy(c->cache);
   free(c);
 }

@@ -12,6 +12,7 @@
 
 #include "rate_limiter.h"
 #include "redis_server.h"
+#include "rl_api.h"
 
 #define DEFAULT_LIMIT 10
 #define NS_PER_SECOND 1000000000ULL
@@ -32,16 +33,11 @@ typedef struct redis_options {
 } redis_options_t;
 
 typedef struct gateway {
-  int (*create)(const rl_config_t *, rl_t **);
-  void (*destroy)(rl_t *);
-  int (*check)(rl_t *, const void *, size_t, uint64_t, rl_decision_t *);
+  rl_api_t api;
   rl_t *limiter;
   rl_config_t config;
   /* Stage 7: the shared limiter, when algorithm=redis. */
-  int (*redis_create)(const rl_redis_config_t *, rl_redis_t **);
-  void (*redis_destroy)(rl_redis_t *);
-  int (*redis_check)(rl_redis_t *, const void *, size_t, uint64_t,
-                     rl_decision_t *);
+  rl_redis_api_t redis_api;
   rl_redis_t *redis;
   redis_options_t redis_options;
   redis_server_t *own_redis; /* the redis-server this gateway started */
@@ -103,11 +99,11 @@ static int read_options(const option_value_t *values, rl_config_t *config,
 static int create_limiter(gateway_t *gateway) {
   int rc = -ENOSYS;
   if (gateway->config.algorithm != 0) {
-    rc = gateway->create(&gateway->config, &gateway->limiter);
+    rc = gateway->api.create(&gateway->config, &gateway->limiter);
   } else {
     for (int a = 1; a <= ALGORITHM_COUNT && rc == -ENOSYS; a++) {
       gateway->config.algorithm = (rl_algorithm_t)a;
-      rc = gateway->create(&gateway->config, &gateway->limiter);
+      rc = gateway->api.create(&gateway->config, &gateway->limiter);
       if (rc == RL_ENOTIMPL)
         rc = -ENOSYS;
     }
@@ -138,11 +134,8 @@ static uint64_t clock_ns(clockid_t clock) {
 
 /* The in-process limiter. Returns 0, -ENOSYS, or rl_create's error. */
 static int open_local(gateway_t *gateway, const plugin_t *plugin) {
-  *(void **)&gateway->create = plugin_symbol(plugin, "rl_create");
-  *(void **)&gateway->destroy = plugin_symbol(plugin, "rl_destroy");
-  *(void **)&gateway->check = plugin_symbol(plugin, "rl_check");
-  if (gateway->create == NULL || gateway->destroy == NULL ||
-      gateway->check == NULL)
+  const char *missing;
+  if (rl_api_bind(plugin, &gateway->api, &missing) != 0)
     return -ENOSYS;
   return create_limiter(gateway);
 }
@@ -183,11 +176,8 @@ static void stop_own_redis(gateway_t *gateway) {
  * Returns 0, -ENOSYS when the plug-in has no rl_redis_create (or says not
  * implemented), or another error (said on stderr). */
 static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
-  *(void **)&gateway->redis_create = plugin_symbol(plugin, "rl_redis_create");
-  *(void **)&gateway->redis_destroy = plugin_symbol(plugin, "rl_redis_destroy");
-  *(void **)&gateway->redis_check = plugin_symbol(plugin, "rl_redis_check");
-  if (gateway->redis_create == NULL || gateway->redis_destroy == NULL ||
-      gateway->redis_check == NULL)
+  const char *missing;
+  if (rl_redis_api_bind(plugin, &gateway->redis_api, &missing) != 0)
     return -ENOSYS;
   redis_options_t *redis = &gateway->redis_options;
   int rc = redis->host[0] == '\0' ? start_own_redis(gateway) : 0;
@@ -195,7 +185,7 @@ static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
     return rc;
   rl_redis_config_t config = {redis->host, redis->port, gateway->config.limit,
                               gateway->config.window_ns, redis->fail_open != 0};
-  rc = gateway->redis_create(&config, &gateway->redis);
+  rc = gateway->redis_api.create(&config, &gateway->redis);
   if (rc == -EINVAL)
     fprintf(stderr,
             "rate_limiter serve: rl_redis_create refused limit %llu per "
@@ -238,10 +228,10 @@ int gateway_open(const plugin_t *plugin, const option_value_t *values,
 void gateway_close(void *state) {
   gateway_t *gateway = state;
   if (gateway->redis != NULL) {
-    gateway->redis_destroy(gateway->redis);
+    gateway->redis_api.destroy(gateway->redis);
     stop_own_redis(gateway);
   } else {
-    gateway->destroy(gateway->limiter);
+    gateway->api.destroy(gateway->limiter);
   }
   free(gateway);
 }
@@ -347,10 +337,10 @@ void gateway_http(void *state, const http_request_t *req,
   }
   rl_decision_t decision;
   int rc = gateway->redis != NULL
-               ? gateway->redis_check(gateway->redis, key, key_len,
-                                      clock_ns(CLOCK_REALTIME), &decision)
-               : gateway->check(gateway->limiter, key, key_len,
-                                clock_ns(CLOCK_MONOTONIC), &decision);
+               ? gateway->redis_api.check(gateway->redis, key, key_len,
+                                          clock_ns(CLOCK_REALTIME), &decision)
+               : gateway->api.check(gateway->limiter, key, key_len,
+                                    clock_ns(CLOCK_MONOTONIC), &decision);
   if (rc == -EIO && gateway->redis != NULL) {
     /* Redis did not answer: the decision is what fail_open says. */
     if (decision.allowed) {

@@ -8,6 +8,7 @@
 #include "kata.h"
 #include "keytext.h"
 #include "rate_limiter.h"
+#include "rl_api.h"
 
 /* Under load: a limit of 100 requests per second per key, so that hot keys
  * are denied often and cold keys are allowed: both paths are exercised. */
@@ -17,9 +18,7 @@
 #define LOAD_KEY_STRIDE 15
 
 typedef struct load_instance {
-  int (*create)(const rl_config_t *, rl_t **);
-  void (*destroy)(rl_t *);
-  int (*check)(rl_t *, const void *, size_t, uint64_t, rl_decision_t *);
+  rl_api_t api;
   rl_t *limiter;
 } load_instance_t;
 
@@ -38,15 +37,13 @@ static int create_for(const plugin_t *plugin, rl_algorithm_t algorithm,
   load_instance_t *load = calloc(1, sizeof *load);
   if (load == NULL)
     return -ENOMEM;
-  *(void **)&load->create = plugin_symbol(plugin, "rl_create");
-  *(void **)&load->destroy = plugin_symbol(plugin, "rl_destroy");
-  *(void **)&load->check = plugin_symbol(plugin, "rl_check");
-  if (load->create == NULL || load->destroy == NULL || load->check == NULL) {
+  const char *missing;
+  if (rl_api_bind(plugin, &load->api, &missing) != 0) {
     free(load);
     return -ENOENT;
   }
   rl_config_t config = {algorithm, LOAD_LIMIT, LOAD_WINDOW_NS};
-  int rc = load->create(&config, &load->limiter);
+  int rc = load->api.create(&config, &load->limiter);
   if (rc != 0) {
     free(load);
     return rc;
@@ -57,15 +54,15 @@ static int create_for(const plugin_t *plugin, rl_algorithm_t algorithm,
 
 static void destroy(void *instance) {
   load_instance_t *load = instance;
-  load->destroy(load->limiter);
+  load->api.destroy(load->limiter);
   free(load);
 }
 
 static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   load_instance_t *load = instance;
   rl_decision_t decision;
-  return load->check(load->limiter, keytext_at(&load_keys, key),
-                     LOAD_KEY_STRIDE, now_ns, &decision);
+  return load->api.check(load->limiter, keytext_at(&load_keys, key),
+                         LOAD_KEY_STRIDE, now_ns, &decision);
 }
 
 static int create_fixed_window(const plugin_t *plugin, void **instance) {

@@ -311,7 +311,7 @@ static long replay(const lch_setup_t *setup, const lch_op_t *ops, size_t count,
   static unsigned char key_buffer[LC_KEY_MAX + 1];
   static unsigned char value_buffer[VALUE_MAX];
   static unsigned char get_buffer[GET_ROOM + CANARY];
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   lc_t *cache = NULL;
   at->call = 0;
   at->phase = PHASE_CREATE;

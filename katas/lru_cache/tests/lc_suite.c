@@ -8,24 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Converting the void * from dlsym to a function pointer is what POSIX
- * promises works; memcpy keeps the compiler quiet about it. */
-static void bind_symbol(void *function_pointer, const char *name) {
-  void *address = stagekit_symbol(name);
-  memcpy(function_pointer, &address, sizeof address);
-}
-
-const lcs_api_t *lcs_api(void) {
-  static lcs_api_t api;
+const lc_api_t *lcs_api(void) {
+  static lc_api_t api;
   if (api.create == NULL) {
-    bind_symbol(&api.create, "lc_create");
-    bind_symbol(&api.destroy, "lc_destroy");
-    bind_symbol(&api.get, "lc_get");
-    bind_symbol(&api.put, "lc_put");
-    bind_symbol(&api.del, "lc_delete");
-    bind_symbol(&api.expire, "lc_expire");
-    bind_symbol(&api.ttl, "lc_ttl");
-    bind_symbol(&api.stats, "lc_stats");
+    const char *missing = NULL;
+    stagekit_bound(lc_api_bind(stagekit_plugin(), &api, &missing), missing);
   }
   return &api;
 }

@@ -8,29 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lc_api.h"
 #include "lru_cache.h"
 #include "stagekit.h"
 
-/* The contract's functions, resolved in the plug-in under test. */
-typedef struct lcs_api {
-  int (*create)(const lc_config_t *config, lc_t **out);
-  void (*destroy)(lc_t *cache);
-  int (*get)(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
-             void *buffer, size_t buffer_size, size_t *value_len, bool *found);
-  int (*put)(lc_t *cache, const void *key, size_t key_len, const void *value,
-             size_t value_len, uint64_t ttl_ns, uint64_t now_ns);
-  int (*del)(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
-             bool *deleted);
-  int (*expire)(lc_t *cache, const void *key, size_t key_len, uint64_t ttl_ns,
-                uint64_t now_ns, bool *found);
-  int (*ttl)(lc_t *cache, const void *key, size_t key_len, uint64_t now_ns,
-             uint64_t *ttl_ns, bool *found);
-  int (*stats)(lc_t *cache, lc_stats_t *stats);
-} lcs_api_t;
-
 /* Binds the plug-in's functions on first use; fails the test if one is
  * missing. */
-const lcs_api_t *lcs_api(void);
+const lc_api_t *lcs_api(void);
 
 /* Every suite's .init: installs the crash guard of stagekit. */
 void lcs_setup(void);

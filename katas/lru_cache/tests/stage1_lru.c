@@ -218,7 +218,7 @@ Test(lru, an_overwrite_with_a_longer_or_shorter_value_is_stored_whole) {
 
 Test(lru, deleting_a_missing_key_deletes_nothing) {
   lc_t *cache = lcs_open(lcs_any_policy(), 4, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   lcs_put_text(cache, "a", "1", T0, "put a=1");
   const char *keys[] = {"nope", "a", "a", ""};
   const bool expected[] = {false, true, false, false};
@@ -313,7 +313,7 @@ Test(lru, many_keys_are_told_apart) {
 
 Test(lru, the_caller_may_reuse_its_key_and_value_buffers) {
   lc_t *cache = lcs_open(lcs_any_policy(), 64, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   char key[32], value[64];
   const char *story = "put k0=value-0 .. k19=value-19 from one key buffer "
                       "and one value buffer, which the caller overwrites "
@@ -375,7 +375,7 @@ Test(lru, a_small_buffer_gets_the_first_bytes_and_the_full_length) {
 
 Test(lru, keys_and_values_over_the_limits_get_einval) {
   lc_t *cache = lcs_open(lcs_any_policy(), 4, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   static unsigned char key[LC_KEY_MAX + 1];
   static unsigned char value[LC_VALUE_MAX + 1];
   memset(key, 'k', sizeof key);
@@ -474,7 +474,7 @@ Test(lru, a_length_over_its_limit_gets_einval_before_e2big) {
 
 Test(lru, lc_create_rejects_bad_configs) {
   lc_policy_t policy = lcs_any_policy();
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   const lc_config_t bad[] = {{policy, 0, 0},
                              {(lc_policy_t)0, 10, 0},
                              {(lc_policy_t)3, 10, 0},

@@ -41,7 +41,7 @@ static const char *key_at(uint64_t i) {
 
 /* A cache being timed, and the keys it uses. */
 typedef struct run {
-  const lcs_api_t *api;
+  const lc_api_t *api;
   lc_t *cache;
   uint64_t size, next_key;
   rng_t rng;

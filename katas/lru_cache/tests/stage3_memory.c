@@ -55,7 +55,7 @@ Test(memory, any_policy_keeps_bytes_within_max_bytes) {
   lc_policy_t policy =
       lcs_implements(LC_POLICY_OWN) ? LC_POLICY_OWN : lcs_any_policy();
   lc_t *cache = lcs_open(policy, 0, BUDGET);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   rng_t rng;
   lcs_rng(&rng, 0xb0b);
   static unsigned char value[600], buffer[600];
@@ -120,7 +120,7 @@ typedef struct footprint {
  * error. */
 static int leak_rounds(lc_policy_t policy, footprint_t *bytes) {
   enum { N = 2000 };
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   static unsigned char value[400];
   char key[32];
   bool flag;
@@ -217,7 +217,7 @@ Test(memory, overwrite_eviction_delete_and_destroy_leak_nothing) {
 Test(memory, overhead_per_entry_is_reported) {
   enum { N = 100000, KEY = 16, VALUE = 32 };
   lc_policy_t policy = lcs_any_policy();
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   lc_t *warm = lcs_open(policy, N, 0);
   api->destroy(warm);
   char key[KEY + 8];

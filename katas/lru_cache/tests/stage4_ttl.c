@@ -209,7 +209,7 @@ Test(ttl, expired_entries_are_reclaimed_without_being_asked_for) {
    * they no longer take room: N new entries fit without an eviction. */
   enum { N = 1000, HOT = 4, CALLS = 10 * N };
   lc_t *cache = lcs_open(lcs_any_policy(), N + HOT, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   char key[32];
   const char *story = "max_entries 1004: put 1000 keys \"old:<i>\" with ttl "
                       "1000 at t=1000000 and 4 keys \"hot:<i>\" with no TTL";
@@ -309,7 +309,7 @@ Test(ttl, a_put_may_evict_a_live_entry_while_an_expired_one_holds_room) {
    * used entry, or reclaim an expired one first. Either is right; the
    * stats must say which happened. */
   lc_t *cache = lcs_open(LC_POLICY_LRU, 2, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   const char *story = "LRU, max_entries 2: put a (no TTL) at t=1000000, put "
                       "b ttl 10 at +1 (deadline +11); at +11 put c, which "
                       "needs room: it may evict a (the least recently used) "
@@ -353,7 +353,7 @@ Test(ttl, an_expired_entry_is_one_expiration_whichever_call_removes_it) {
    *   expirations = flash entries put - (items - F). */
   enum { ROOM = 64, STEPS = 5000, FLASH_KEYS = 16 };
   lc_t *cache = lcs_open(lcs_any_policy(), ROOM, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   rng_t rng;
   lcs_rng(&rng, 0xe4e4);
   const char *story =
@@ -478,7 +478,7 @@ Test(ttl, matches_the_model_with_random_ttls) {
    * entries; times step to deadlines exactly, and 1 ns either side. */
   enum { KEYS = 64, CALLS = 50000, SHOWN = 12 };
   lc_t *cache = lcs_open(lcs_any_policy(), 1000, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   size_t lens[KEYS];
   char names[KEYS][8];
   for (int k = 0; k < KEYS; k++)

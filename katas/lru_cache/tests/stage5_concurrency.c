@@ -60,7 +60,7 @@ static const char *value_fault(const unsigned char *value, size_t length,
 }
 
 typedef struct shared {
-  const lcs_api_t *api;
+  const lc_api_t *api;
   lc_t *cache;
   uint32_t keys;
   uint64_t calls;

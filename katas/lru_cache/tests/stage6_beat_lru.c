@@ -177,7 +177,7 @@ static double min_hit_ratio(const uint32_t *trace) {
 
 Test(beat_lru, your_policy_beats_lru_by_3_points_on_zipf_with_scans) {
   lc_t *cache = lcs_open(LC_POLICY_OWN, CACHE, 0);
-  const lcs_api_t *api = lcs_api();
+  const lc_api_t *api = lcs_api();
   rng_t rng;
   lcs_rng(&rng, 0xbe1ad1);
   uint32_t *trace = make_trace(rng_next(&rng));

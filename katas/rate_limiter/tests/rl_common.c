@@ -613,7 +613,7 @@ static size_t leak_key(unsigned char *buffer, unsigned idx) {
 void rlc_destroy_frees_every_byte(rl_algorithm_t algorithm) {
   enum { KEYS = 1000 };
   static unsigned char key[RL_KEY_MAX];
-  const rls_api_t *api = rls_api();
+  const rl_api_t *api = rls_api();
   rl_config_t config = {algorithm, 5, SECOND};
   /* Warm up: the first limiter may set up process-wide things once (a
    * random hash seed, a thread key), which are not a leak. */

@@ -9,25 +9,24 @@
 
 static redis_server_t server;
 
-const rlr_api_t *rlr_api(void) {
-  static rlr_api_t api;
+const rl_redis_api_t *rlr_api(void) {
+  static rl_redis_api_t api;
   if (api.create != NULL)
     return &api;
   const plugin_t *plugin = stagekit_plugin();
-  void *create = plugin_symbol(plugin, "rl_redis_create");
-  void *check = plugin_symbol(plugin, "rl_redis_check");
-  void *destroy = plugin_symbol(plugin, "rl_redis_destroy");
-  if (create == NULL && check == NULL && destroy == NULL)
+  const char *missing = NULL;
+  if (rl_redis_api_bind(plugin, &api, &missing) == 0)
+    return &api;
+  if (plugin_symbol(plugin, "rl_redis_create") == NULL &&
+      plugin_symbol(plugin, "rl_redis_check") == NULL &&
+      plugin_symbol(plugin, "rl_redis_destroy") == NULL)
     cr_skip_test("the file has no rl_redis_create: stage 7 is not written "
                  "yet (rate_limiter.h, \"Stage 7\")");
-  cr_assert(create != NULL && check != NULL && destroy != NULL,
-            "the file defines only some of rl_redis_create, rl_redis_check "
-            "and rl_redis_destroy; stage 7 needs all three (return "
-            "RL_ENOTIMPL from rl_redis_create until you do it)");
-  /* dlsym's void * to a function pointer: as POSIX promises, via memcpy. */
-  memcpy(&api.check, &check, sizeof check);
-  memcpy(&api.destroy, &destroy, sizeof destroy);
-  memcpy(&api.create, &create, sizeof create);
+  cr_assert_fail("the file defines only some of rl_redis_create, "
+                 "rl_redis_check and rl_redis_destroy (%s is missing); "
+                 "stage 7 needs all three (return RL_ENOTIMPL from "
+                 "rl_redis_create until you do it)",
+                 missing);
   return &api;
 }
 

@@ -10,18 +10,10 @@
 #include "rate_limiter.h"
 #include "rl_suite.h"
 
-/* The contract's stage 7 functions, resolved in the plug-in under test. */
-typedef struct rlr_api {
-  int (*create)(const rl_redis_config_t *config, rl_redis_t **out);
-  int (*check)(rl_redis_t *rl, const void *key, size_t key_len, uint64_t now_ns,
-               rl_decision_t *decision);
-  void (*destroy)(rl_redis_t *rl);
-} rlr_api_t;
-
 /* Binds the functions on first use; skips the test (not attempted) when
  * the plug-in has none of them, as a solution.c written before stage 7
  * existed, and fails it when it has only some. */
-const rlr_api_t *rlr_api(void);
+const rl_redis_api_t *rlr_api(void);
 
 /* The suite's .init: the crash guard, then a fresh redis-server on a free
  * loopback port (fails the test, saying why, when it cannot start). */

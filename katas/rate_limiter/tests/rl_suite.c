@@ -10,17 +10,11 @@
 
 #include "rl_redis.h"
 
-const rls_api_t *rls_api(void) {
-  static rls_api_t api;
+const rl_api_t *rls_api(void) {
+  static rl_api_t api;
   if (api.create == NULL) {
-    /* Converting the void * from dlsym to a function pointer is what
-     * POSIX promises works; memcpy keeps the compiler quiet about it. */
-    void *address = stagekit_symbol("rl_create");
-    memcpy(&api.create, &address, sizeof address);
-    address = stagekit_symbol("rl_check");
-    memcpy(&api.check, &address, sizeof address);
-    address = stagekit_symbol("rl_destroy");
-    memcpy(&api.destroy, &address, sizeof address);
+    const char *missing = NULL;
+    stagekit_bound(rl_api_bind(stagekit_plugin(), &api, &missing), missing);
   }
   return &api;
 }
@@ -47,7 +41,7 @@ void rls_open(rls_limiter_t *limiter, rl_algorithm_t algorithm, uint64_t limit,
   limiter->config.algorithm = algorithm;
   limiter->config.limit = limit;
   limiter->config.window_ns = window_ns;
-  const rls_api_t *api = rls_api();
+  const rl_api_t *api = rls_api();
   stagekit_step("rl_create(%s, limit %llu, window_ns %llu)",
                 rlm_algorithm_title(algorithm), (unsigned long long)limit,
                 (unsigned long long)window_ns);

@@ -9,22 +9,15 @@
 #include <stdint.h>
 
 #include "rate_limiter.h"
+#include "rl_api.h"
 #include "rl_model.h"
 #include "stagekit.h"
 
 #define RLS_NS_PER_S 1000000000ULL
 
-/* The contract's three functions, resolved in the plug-in under test. */
-typedef struct rls_api {
-  int (*create)(const rl_config_t *config, rl_t **out);
-  int (*check)(rl_t *rl, const void *key, size_t key_len, uint64_t now_ns,
-               rl_decision_t *decision);
-  void (*destroy)(rl_t *rl);
-} rls_api_t;
-
 /* Binds the plug-in's functions on first use; fails the test if one is
  * missing. */
-const rls_api_t *rls_api(void);
+const rl_api_t *rls_api(void);
 
 /* Every suite's .init: installs the crash guard of stagekit. */
 void rls_setup(void);

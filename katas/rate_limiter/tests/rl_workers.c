@@ -39,7 +39,7 @@
 /* ---- the worker's side ------------------------------------------------ */
 
 typedef struct worker_state {
-  int (*check)(rl_redis_t *, const void *, size_t, uint64_t, rl_decision_t *);
+  rl_redis_api_t api;
   rl_redis_t *handle;
   bool fail_open;
   uint64_t *latencies;
@@ -57,7 +57,7 @@ static void worker_call(worker_state_t *state, size_t k, uint64_t now) {
   rlw_key_name(k, key, sizeof key);
   rl_decision_t decision = {false, 0, 0};
   uint64_t start = clock_monotonic_ns();
-  int rc = state->check(state->handle, key, strlen(key), now, &decision);
+  int rc = state->api.check(state->handle, key, strlen(key), now, &decision);
   uint64_t latency = clock_monotonic_ns() - start;
   if (state->latency_count == state->latency_cap) {
     state->latency_cap = state->latency_cap ? state->latency_cap * 2 : 4096;
@@ -150,17 +150,14 @@ static int worker_main(const char *spec) {
     printf("fail could not load the plug-in: %s\n", why ? why : "unset");
     return 2;
   }
-  int (*create)(const rl_redis_config_t *, rl_redis_t **);
-  void (*destroy)(rl_redis_t *);
   worker_state_t state = {.fail_open = fail_open != 0};
-  void *address = plugin_symbol(&plugin, "rl_redis_create");
-  memcpy(&create, &address, sizeof address);
-  address = plugin_symbol(&plugin, "rl_redis_check");
-  memcpy(&state.check, &address, sizeof address);
-  address = plugin_symbol(&plugin, "rl_redis_destroy");
-  memcpy(&destroy, &address, sizeof address);
+  const char *missing = NULL;
+  if (rl_redis_api_bind(&plugin, &state.api, &missing) != 0) {
+    printf("fail the plug-in does not define %s()\n", missing);
+    return 2;
+  }
   rl_redis_config_t config = {"127.0.0.1", port, limit, window, fail_open};
-  int rc = create(&config, &state.handle);
+  int rc = state.api.create(&config, &state.handle);
   if (rc != 0 || state.handle == NULL) {
     printf("fail rl_redis_create returned %s%s\n", rls_rc_text(rc),
            rc == 0 ? " and no handle" : "");
@@ -169,7 +166,7 @@ static int worker_main(const char *spec) {
   printf("ready\n");
   fflush(stdout);
   rc = worker_serve(&state);
-  destroy(state.handle);
+  state.api.destroy(state.handle);
   free(state.latencies);
   return rc;
 }

@@ -84,7 +84,7 @@ typedef struct long_run {
 
 static void run_long(rls_limiter_t *limiter, rng_t *rng, uint64_t max_gap,
                      uint64_t count, long_run_t *run) {
-  const rls_api_t *api = rls_api();
+  const rl_api_t *api = rls_api();
   const char key[] = "steady";
   uint64_t t0 = 5 * limiter->config.window_ns + 17, t = t0;
   rl_decision_t decision;

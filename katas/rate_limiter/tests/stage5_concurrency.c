@@ -23,7 +23,7 @@ typedef struct shared_key {
 
 /* What all threads of one round share; read-only while they run. */
 typedef struct round {
-  const rls_api_t *api;
+  const rl_api_t *api;
   rl_t *rl;
   pthread_barrier_t start;
   uint64_t now;

@@ -47,7 +47,7 @@ static const plan_t idle_plan = {LIMIT,    SECOND,      KEYS, LATER_CALLS,
  * in *allowed. Returns the first error of rl_create or rl_check, or 0. */
 static int run(rl_algorithm_t algorithm, const plan_t *plan, footprint_t *bytes,
                uint64_t *allowed, uint64_t *failed_call) {
-  const rls_api_t *api = rls_api();
+  const rl_api_t *api = rls_api();
   rl_config_t config = {algorithm, plan->limit, plan->window_ns};
   const char *title = rlm_algorithm_title(algorithm);
   char key[32];

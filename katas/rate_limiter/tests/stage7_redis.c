@@ -119,7 +119,7 @@ Test(redis, limit_one_and_limit_zero) {
 }
 
 Test(redis, rejects_bad_configs_and_keys) {
-  const rlr_api_t *api = rlr_api();
+  const rl_redis_api_t *api = rlr_api();
   struct {
     uint64_t limit, window;
     int expected;
