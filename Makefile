@@ -61,53 +61,49 @@ check: build
 help: build
 	@$(SDKATA) help $(kata)
 
-# mode=http: the kata's HTTP gateway against nginx, and httpload against
-# wrk, instead (bench/http_compare.sh; about 60 s), then p99 against load
-# for impl= and the reference (bench/http_sweep.sh; about 60 s).
-# mode=redis: stage 7's reference against redis-benchmark running the same
-# script (bench/redis_compare.sh; about 90 s). mode=resp: the LRU cache
-# served over RESP against redis-server, under redis-benchmark
-# (bench/resp_compare.sh; about 100 s, 2 minutes on a busy machine). Each
-# comparison runs interleaved rounds and prints median ratios with their
-# spread (bench/README.md). kata=lru_cache adds the hit-ratio table of
-# bench/hit_ratio.c (about 30 s).
+# A kata's bench folder (katas/KATA/bench/) brings what its bench runs:
+# without mode=, sdkata's longer load, then its microbenchmarks
+# (build/.../katas/KATA/microbench) and its bench_*.sh scripts; with
+# mode=M, its M_*.sh scripts instead (M_compare.sh, M_sweep.sh ...), each
+# with SDKATA, BUILD, SEED set and impl= as its argument when given. The
+# comparison scripts run interleaved rounds and print median ratios with
+# their spread (bench/README.md).
+KATA_BENCH := katas/$(kata)/bench
+BENCH_ENV := SDKATA=$(SDKATA) BUILD=$(BUILD) SEED=$(seed)
 bench: build
-ifeq ($(mode),redis)
-	@BUILD=$(BUILD) bench/redis_compare.sh
-else ifeq ($(mode),resp)
-	@SDKATA=$(SDKATA) bench/resp_compare.sh $(if $(impl),$(impl),reference)
-else ifeq ($(mode),http)
-	@SDKATA=$(SDKATA) bench/http_compare.sh
-	@SDKATA=$(SDKATA) bench/http_sweep.sh $(if $(impl),$(impl),solution)
+	@test -n "$(kata)" || { echo "make bench: which kata? make kata=NAME bench"; exit 2; }
+ifneq ($(mode),)
+	@scripts=$$(ls $(KATA_BENCH)/$(mode)_*.sh 2>/dev/null); \
+	if [ -z "$$scripts" ]; then \
+	  modes=$$(ls $(KATA_BENCH)/*_*.sh 2>/dev/null | sed 's|.*/||; s|_.*||' \
+	    | grep -v '^bench$$' | sort -u | tr '\n' ' '); \
+	  echo "make bench: kata=$(kata) has no mode=$(mode) (its modes: $${modes:-none})"; \
+	  exit 2; fi; \
+	for script in $$scripts; do $(BENCH_ENV) $$script $(impl) || exit $$?; done
 else
 	@# The references' figures follow even when the learner's file has
 	@# nothing to measure yet (its verdict is printed above them).
 	@$(SDKATA) bench $(kata) $(ARGS) || true
-	@if [ -x $(BUILD)/bench/microbench ]; then \
+	@if [ -x $(BUILD)/katas/$(kata)/microbench ]; then \
 	  echo "microbenchmarks (google-benchmark):"; \
-	  $(BUILD)/bench/microbench --benchmark_min_time=0.2 \
-	    --benchmark_filter=$(if $(filter lru_cache,$(kata)),,-)lru_cache; fi
-ifeq ($(kata),lru_cache)
-	@# The hit-ratio table, with the learner's file when it compiles (the
-	@# check only builds it; the stub answers "not attempted").
-	@rm -f $(BUILD)/learner/lru_cache/solution.so
-	@$(SDKATA) check lru_cache --no-load --stage 1 > /dev/null 2>&1 || true
-	@so=$(BUILD)/learner/lru_cache/solution.so; $(BUILD)/bench/hit_ratio \
-	  $(if $(seed),--seed $(seed)) $$([ -f $$so ] && echo --plugin $$so)
-endif
+	  $(BUILD)/katas/$(kata)/microbench --benchmark_min_time=0.2; fi
+	@for script in $$(ls $(KATA_BENCH)/bench_*.sh 2>/dev/null); do \
+	  $(BENCH_ENV) $$script || exit $$?; done
 endif
 
 serve: build
 	@$(SDKATA) serve $(kata) $(ARGS)
 
-# The gateway's end-to-end tests against the learner's file: status codes,
-# RateLimit fields, bad requests, pipelining, concurrent clients.
+# A kata's served end-to-end tests that check a learner's file (those named
+# a_learners_file..., in katas/KATA/tests/served/), over real sockets,
+# against solution.c or impl=.
+SERVED := $(BUILD)/katas/$(kata)/served
 serve-check: build
-	@test "$(kata)" = rate_limiter \
-	  || { echo "serve-check: only kata=rate_limiter has a served check"; exit 2; }
+	@test -x $(SERVED) && $(SERVED) --list 2>/dev/null | grep -q a_learners_file \
+	  || { echo "serve-check: kata=$(kata) has no served checks of a learner's file (katas/$(kata)/tests/served/)"; exit 2; }
 	@SDKATA_SERVE_IMPL=$(if $(impl),$(if $(filter %.c,$(impl)),$(abspath \
 	  $(impl)),$(impl)),$(abspath katas/$(kata)/solution.c)) \
-	  $(BUILD)/tests/e2e_tests --filter 'serve/a_learners_file*'
+	  $(SERVED) --filter '*/a_learners_file*'
 
 list: build
 	@$(SDKATA) list $(kata) $(ARGS)

@@ -51,12 +51,61 @@ function(sdkata_add_kata kata)
   set_target_properties(${kata}_stages PROPERTIES OUTPUT_NAME stages
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/katas/${kata})
 
+  sdkata_add_kata_extras(${kata} "${K_LIBS}")
+
   file(GLOB kata_sources CONFIGURE_DEPENDS ${dir}/*.c)
   list(REMOVE_ITEM kata_sources ${dir}/solution.c)
   target_sources(sdkata_katas PRIVATE ${kata_sources})
   target_include_directories(sdkata_katas PRIVATE ${dir})
   set_property(GLOBAL APPEND PROPERTY SDKATA_KATAS ${kata})
   set_property(GLOBAL APPEND PROPERTY SDKATA_PLUGIN_TARGETS ${kata}_stages)
+endfunction()
+
+# What a kata may bring beyond its stages, each found by its place:
+#   bench/*.cc         one google-benchmark binary, katas/<kata>/microbench
+#   bench/*.c          a tool each, katas/<kata>/<stem> (bench scripts run
+#                      them)
+#   tests/served/*.c   its served end-to-end tests, katas/<kata>/served, run
+#                      by make test and make kata=<kata> serve-check
+# Each links the harness, the kata's libraries and sees the kata's folder
+# and its reference/ (shared code of the references).
+function(sdkata_add_kata_extras kata libs)
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  set(out ${CMAKE_BINARY_DIR}/katas/${kata})
+  file(GLOB microbenchmarks CONFIGURE_DEPENDS ${dir}/bench/*.cc)
+  if(microbenchmarks AND benchmark_FOUND AND NOT SDKATA_SANITIZE)
+    add_executable(${kata}_microbench ${microbenchmarks})
+    target_include_directories(${kata}_microbench PRIVATE ${dir})
+    target_compile_options(${kata}_microbench PRIVATE -Wall -Wextra -Wshadow)
+    target_link_libraries(${kata}_microbench PRIVATE sdkata_core
+                          benchmark::benchmark_main ${libs}
+                          ${SDKATA_ALLOCATOR})
+    set_target_properties(${kata}_microbench PROPERTIES
+      OUTPUT_NAME microbench RUNTIME_OUTPUT_DIRECTORY ${out})
+  endif()
+  file(GLOB tools CONFIGURE_DEPENDS ${dir}/bench/*.c)
+  foreach(tool ${tools})
+    get_filename_component(stem ${tool} NAME_WE)
+    add_executable(${kata}_tool_${stem} ${tool})
+    target_include_directories(${kata}_tool_${stem} PRIVATE ${dir}
+                               ${dir}/reference)
+    target_compile_options(${kata}_tool_${stem} PRIVATE ${SDKATA_WARNINGS})
+    target_link_libraries(${kata}_tool_${stem} PRIVATE sdkata_core ${libs}
+                          ${SDKATA_ALLOCATOR})
+    set_target_properties(${kata}_tool_${stem} PROPERTIES
+      OUTPUT_NAME ${stem} RUNTIME_OUTPUT_DIRECTORY ${out})
+  endforeach()
+  file(GLOB served CONFIGURE_DEPENDS ${dir}/tests/served/*.c)
+  if(served)
+    add_executable(${kata}_served ${served})
+    target_include_directories(${kata}_served PRIVATE ${dir})
+    target_compile_options(${kata}_served PRIVATE ${SDKATA_WARNINGS})
+    target_link_libraries(${kata}_served PRIVATE sdkata_servekit
+                          PkgConfig::CRITERION ${libs})
+    set_target_properties(${kata}_served PROPERTIES
+      OUTPUT_NAME served RUNTIME_OUTPUT_DIRECTORY ${out})
+    set_property(GLOBAL APPEND PROPERTY SDKATA_SERVED_KATAS ${kata})
+  endif()
 endfunction()
 
 # Writes katas.c, the table of every kata's descriptor, into the sdkata

@@ -13,12 +13,12 @@
 # redis-server with their quartiles and min-max (see bench/lib.sh). About
 # 100 s by default (2 minutes on a busy machine); every run is bounded by
 # a timeout, and the servers are stopped on any exit.
-# Usage: bench/resp_compare.sh [impl]   (impl: reference by default;
+# Usage: katas/lru_cache/bench/resp_compare.sh [impl]   (impl: reference by default;
 # run `make build` first, or `make kata=lru_cache bench mode=resp`)
 # Environment: ROUNDS (default 8), SECONDS_PER_RUN (default 1.25), SDKATA.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 sdkata=${SDKATA:-build/default/sdkata}

@@ -12,16 +12,16 @@
 # bench/lib.sh), and the reference's median p50 and p99. About 80 s by
 # default; every run is bounded by a timeout, and the server is stopped on
 # any exit.
-# Usage: bench/redis_compare.sh   (run `make build` first, or
+# Usage: katas/rate_limiter/bench/redis_compare.sh   (run `make build` first, or
 # `make kata=rate_limiter bench mode=redis`)
 # Environment: ROUNDS (default 6), SECONDS_PER_RUN (default 1.5), BUILD.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 build=${BUILD:-build/default}
-decisions=$build/bench/redis_decisions
+decisions=$build/katas/rate_limiter/redis_decisions
 rounds=${ROUNDS:-6}
 seconds=${SECONDS_PER_RUN:-1.5}
 keys=100000

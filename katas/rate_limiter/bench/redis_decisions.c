@@ -3,7 +3,7 @@
  * plug-in, on random keys at a frozen time; prints decisions/s and the
  * latency percentiles. With --sha it loads the reference's script and
  * prints its SHA1, so that redis-benchmark can run the same script
- * (bench/redis_compare.sh). */
+ * (katas/rate_limiter/bench/redis_compare.sh). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -11,13 +11,13 @@
 # gateway's median saturation rate (a latency figure, not a comparison).
 # About 60 s by default; every run is bounded by a timeout, and the servers
 # are stopped on any exit.
-# Usage: bench/http_compare.sh   (from anywhere; builds nothing: run
+# Usage: katas/rate_limiter/bench/http_compare.sh   (from anywhere; builds nothing: run
 # `make build` first, or `make kata=rate_limiter bench mode=http`)
 # Environment: ROUNDS (default 6), SECONDS_PER_RUN (whole seconds, default
 # 2), CONNECTIONS (50), THREADS (2), SDKATA.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 sdkata=${SDKATA:-build/default/sdkata}

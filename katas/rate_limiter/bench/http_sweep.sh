@@ -6,12 +6,12 @@
 # time), printed as a table and as an ASCII plot of p99 against the target
 # rate. About 60 s (30 s per impl); stops, and stops its servers, by
 # itself; loopback only.
-# Usage: bench/http_sweep.sh [IMPL]   (IMPL as for --impl; default
+# Usage: katas/rate_limiter/bench/http_sweep.sh [IMPL]   (IMPL as for --impl; default
 # solution; builds nothing: run `make build` first, or
 # `make kata=rate_limiter bench mode=http impl=...`)
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 sdkata=${SDKATA:-build/default/sdkata}
 impl=${1:-${IMPL:-solution}}
 connections=${CONNECTIONS:-50}
