@@ -512,8 +512,14 @@ static void on_timer_fd(uv_poll_t *poll, int status, int events) {
   dispatch_due(worker);
 }
 
+/* The run is over. Requests due before its end that a late timer never
+ * handed out are handed out now, so that each one is sent or counted as
+ * unfinished, however late this process ran. */
 static void on_end(uv_timer_t *timer) {
-  stop_worker(timer->data);
+  httpload_worker_t *worker = timer->data;
+  if (worker->run->config->rate > 0)
+    dispatch_due(worker);
+  stop_worker(worker);
 }
 
 static void run_load(httpload_worker_t *worker) {

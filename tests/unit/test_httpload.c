@@ -242,12 +242,24 @@ Test(httpload, warm_up_is_sent_but_not_recorded, .timeout = 20) {
   int rc = httpload_run(&config, &result);
   responder_join(&server);
   cr_assert_eq(rc, 0, "httpload_run returned %d, expected 0", rc);
-  assert_no_errors(&result, "open loop 1000/s, 0.2 s warm-up, 0.3 s");
+  /* A client starved of CPU may leave the last due requests unsent. */
+  assert_errors_free(&result, "open loop 1000/s, 0.2 s warm-up, 0.3 s", true);
   uint64_t answered = atomic_load(&server.answered);
-  /* The schedule is exact: 200 requests due in the warm-up, 300 after. */
-  cr_assert(answered == 500 && result.responses == 300,
-            "expected 500 answered and 300 recorded, got %llu and %llu",
-            (unsigned long long)answered, (unsigned long long)result.responses);
+  /* The schedule is exact: 200 requests due in the warm-up, 300 after;
+   * the warm-up's reach the server and never the results. */
+  cr_assert(
+      result.sent + result.unfinished == 300 && answered > result.responses,
+      "expected each of the 300 requests due after the warm-up sent "
+      "or unfinished, and the warm-up's answered beside them; got "
+      "%llu sent, %llu unfinished, %llu answered",
+      (unsigned long long)result.sent, (unsigned long long)result.unfinished,
+      (unsigned long long)answered);
+  if (result.unfinished == 0)
+    cr_assert(answered == 500 && result.responses == 300,
+              "every request sent in time: expected 500 answered and 300 "
+              "recorded, got %llu and %llu",
+              (unsigned long long)answered,
+              (unsigned long long)result.responses);
 }
 
 Test(httpload, open_loop_achieves_the_target_count, .timeout = 20) {
