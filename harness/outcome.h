@@ -21,8 +21,8 @@ typedef enum outcome_code {
 typedef struct outcome {
   outcome_code_t code;
   const char *word; /* "passed", "failed", "not attempted" (for JSON) */
-  /* "stages 1–6 pass; stage 7 not attempted: its rule is in
-   * katas/rate_limiter/README.md" */
+  /* "stages 1–6 pass; stage 7 not attempted: next is stage 7, ..., whose
+   * rule is in katas/KATA/README.md" */
   char summary[512];
 } outcome_t;
 

@@ -24,8 +24,8 @@ void stagekit_bound(int rc, const char *missing);
 uint64_t stagekit_seed(void);
 
 /* The command that replays this stage exactly as it runs now, with the
- * seed and the implementation the run was given ("make kata=lru_cache
- * check stage=4 seed=42 impl=sieve"): $SDKATA_REPLAY, set by the harness,
+ * seed and the implementation the run was given ("make kata=KATA
+ * check stage=4 seed=42 impl=NAME"): $SDKATA_REPLAY, set by the harness,
  * or "seed=N" when the runner was started by hand. */
 const char *stagekit_replay(void);
 
