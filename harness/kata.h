@@ -24,11 +24,24 @@ typedef struct kata_stage {
   int optional;
 } kata_stage_t;
 
-/* What a workload can say about an instance besides time; a field it
- * cannot tell is left at -1. */
+#define KATA_MAX_METRICS 4
+
+/* One figure a workload measures of an instance besides time: the load
+ * table gives it a column, --json a field, knowing nothing of it. */
+typedef struct kata_metric {
+  const char *name; /* the column and the JSON name: "hits" */
+  const char *unit; /* "%": value is a fraction, shown x100; else a suffix
+                       ("jobs/s", "" for none) */
+  double value;
+} kata_metric_t;
+
+/* What a workload can say about an instance besides time. */
 typedef struct kata_measure {
-  double hit_ratio; /* a cache's, over the operations since the last call */
-  int64_t entries;  /* entries stored now: bytes are then counted per entry */
+  /* Items stored now, so that bytes are counted per item rather than per
+   * key; -1 when it cannot tell. */
+  int64_t entries;
+  kata_metric_t metrics[KATA_MAX_METRICS];
+  size_t metric_count;
 } kata_measure_t;
 
 /* What "under load" means: one kind of instance, driven by key index. */
@@ -42,8 +55,10 @@ typedef struct kata_workload {
   /* One operation on key number key (< key_count) at time now_ns. Must be
    * thread-safe; returns 0 or a negative error. */
   int (*operate)(void *instance, uint64_t key, uint64_t now_ns);
-  /* Optional (NULL: nothing to say): fills *out; called once after every
-   * key was touched and once after the rounds, from one thread. */
+  /* Optional (NULL: nothing to say): fills *out (entries -1 and no metrics
+   * to begin with); called once after every key was touched and once after
+   * the rounds, from one thread. The metrics of the second call, over the
+   * rounds, are the ones reported. */
   void (*measure)(void *instance, kata_measure_t *out);
 } kata_workload_t;
 

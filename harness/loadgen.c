@@ -174,9 +174,9 @@ static int64_t populate(const loadgen_config_t *config,
   }
   *filled = key;
   int64_t allocated_after = memstat_allocated();
-  kata_measure_t measure = {-1, -1};
+  kata_measure_t measure = {.entries = -1};
   if (workload->measure != NULL)
-    workload->measure(instance, &measure); /* also starts the hit count */
+    workload->measure(instance, &measure); /* also starts its counts */
   int64_t per = measure.entries > 0 ? measure.entries : (int64_t)key_count;
   if (allocated_before < 0 || allocated_after < 0 || per == 0)
     return -1;
@@ -218,12 +218,13 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
     }
   }
   for (size_t s = 0; s < subject_count; s++) {
-    subjects[s].hit_ratio = -1;
-    kata_measure_t measure = {-1, -1};
+    subjects[s].metric_count = 0;
+    kata_measure_t measure = {.entries = -1};
     if (instances[s] != NULL && subjects[s].workload->measure != NULL &&
         subjects[s].keys_filled == config->keys.key_count) {
       subjects[s].workload->measure(instances[s], &measure);
-      subjects[s].hit_ratio = measure.hit_ratio;
+      for (size_t m = 0; m < measure.metric_count && m < KATA_MAX_METRICS; m++)
+        subjects[s].metrics[subjects[s].metric_count++] = measure.metrics[m];
     }
     if (instances[s] != NULL)
       subjects[s].workload->destroy(instances[s]);

@@ -41,8 +41,9 @@ typedef struct loadgen_subject {
                             over the key count (over the entries stored,
                             when the workload measures them); -1 when
                             unknown */
-  double hit_ratio;      /* over the rounds, when the workload measures it;
-                            -1 otherwise */
+  /* What the workload measured over the rounds (kata_measure_t). */
+  kata_metric_t metrics[KATA_MAX_METRICS];
+  size_t metric_count;
   /* Keys touched before LOADGEN_FILL_BUDGET_NS ran out: the key count when
    * the fill finished. A subject that could not fill is not run. */
   uint64_t keys_filled;

@@ -126,7 +126,14 @@ void report_row_from_subject(report_load_row_t *row,
   row->p999 = hist_quantile(&subject->latency, 0.999);
   row->max = subject->latency.max;
   row->bytes_per_key = subject->bytes_per_key;
-  row->hit_ratio = subject->hit_ratio;
+  for (size_t m = 0; m < subject->metric_count && m < KATA_MAX_METRICS; m++) {
+    struct report_metric *metric = &row->metrics[row->metric_count++];
+    snprintf(metric->name, sizeof metric->name, "%s",
+             subject->metrics[m].name ? subject->metrics[m].name : "?");
+    snprintf(metric->unit, sizeof metric->unit, "%s",
+             subject->metrics[m].unit ? subject->metrics[m].unit : "");
+    metric->value = subject->metrics[m].value;
+  }
   row->operations = subject->operations;
   row->errors = subject->errors;
   row->first_error = subject->first_error;
@@ -167,6 +174,26 @@ static void print_verdict(FILE *out, const report_load_title_t *title,
   fprintf(out, "  verdict: %s\n", words);
 }
 
+/* Row's value of the metric named name, in a column of 9: "98.12%",
+ * "1.2e+04 jobs/s", or "-" when the row has none. */
+static void print_metric(FILE *out, const report_load_row_t *row,
+                         const char *name) {
+  for (size_t m = 0; m < row->metric_count; m++) {
+    const struct report_metric *metric = &row->metrics[m];
+    if (strcmp(metric->name, name) != 0)
+      continue;
+    char cell[40];
+    if (strcmp(metric->unit, "%") == 0)
+      snprintf(cell, sizeof cell, "%.2f%%", metric->value * 100);
+    else
+      snprintf(cell, sizeof cell, "%.4g%s%s", metric->value,
+               metric->unit[0] ? " " : "", metric->unit);
+    fprintf(out, " %9s", cell);
+    return;
+  }
+  fprintf(out, " %9s", "-");
+}
+
 /* "0.52x": row over base, the median of their rounds' ratios; "-" when
  * they share no round. */
 static const char *ratio_cell(const report_load_row_t *row,
@@ -193,12 +220,22 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
           paint(colors, COLOR_BOLD), title->workload, title->threads,
           title->keys, rate, title->rounds, title->seconds,
           paint(colors, COLOR_RESET));
-  int hits = 0; /* a column for the hit ratio, when a row has one */
+  /* A column for each metric some row has, in the order first seen. */
+  const char *columns[KATA_MAX_METRICS];
+  size_t column_count = 0;
   for (size_t i = 0; i < count; i++)
-    hits |= rows[i].hit_ratio >= 0;
-  fprintf(out, "  %-14s %8s %8s %8s %8s %8s %8s %6s %7s%s\n", "impl", "ops/s",
-          "p50", "p90", "p99", "p99.9", "max", "B/key", "vs ref",
-          hits ? "    hits" : "");
+    for (size_t m = 0; m < rows[i].metric_count; m++) {
+      size_t c = 0;
+      while (c < column_count && strcmp(columns[c], rows[i].metrics[m].name))
+        c++;
+      if (c == column_count && column_count < KATA_MAX_METRICS)
+        columns[column_count++] = rows[i].metrics[m].name;
+    }
+  fprintf(out, "  %-14s %8s %8s %8s %8s %8s %8s %6s %7s", "impl", "ops/s",
+          "p50", "p90", "p99", "p99.9", "max", "B/key", "vs ref");
+  for (size_t c = 0; c < column_count; c++)
+    fprintf(out, " %9s", columns[c]);
+  fputc('\n', out);
   for (size_t i = 0; i < count; i++) {
     const report_load_row_t *row = &rows[i];
     char ops[16], p50[16], p90[16], p99[16], p999[16], max[16], bytes[24],
@@ -231,10 +268,8 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
     for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)
       fprintf(out, " %*s", strstr(cells[c], "µ") ? 9 : 8, cells[c]);
     fprintf(out, " %6s %7s", bytes, ratio);
-    if (hits && row->hit_ratio >= 0)
-      fprintf(out, " %6.2f%%", row->hit_ratio * 100);
-    else if (hits)
-      fprintf(out, " %7s", "-");
+    for (size_t c = 0; c < column_count; c++)
+      print_metric(out, row, columns[c]);
     fputc('\n', out);
   }
   verdict_ratio_t ratio;
@@ -304,8 +339,12 @@ cJSON *report_rows_json(const report_load_row_t *rows, size_t count) {
     cJSON_AddNumberToObject(row, "operations", (double)rows[i].operations);
     cJSON_AddNumberToObject(row, "errors", (double)rows[i].errors);
     cJSON_AddNumberToObject(row, "first_error", rows[i].first_error);
-    if (rows[i].hit_ratio >= 0)
-      cJSON_AddNumberToObject(row, "hit_ratio", rows[i].hit_ratio);
+    cJSON *metrics = cJSON_AddObjectToObject(row, "metrics");
+    for (size_t m = 0; m < rows[i].metric_count; m++) {
+      cJSON *metric = cJSON_AddObjectToObject(metrics, rows[i].metrics[m].name);
+      cJSON_AddNumberToObject(metric, "value", rows[i].metrics[m].value);
+      cJSON_AddStringToObject(metric, "unit", rows[i].metrics[m].unit);
+    }
     if (unfilled(&rows[i])) {
       cJSON_AddNumberToObject(row, "keys_filled", (double)rows[i].keys_filled);
       cJSON_AddNumberToObject(row, "key_count", (double)rows[i].key_count);
@@ -348,8 +387,17 @@ int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
     out->operations = (uint64_t)number_of(row, "operations");
     out->errors = (uint64_t)number_of(row, "errors");
     out->first_error = (int)number_of(row, "first_error");
-    const cJSON *hit_ratio = cJSON_GetObjectItem(row, "hit_ratio");
-    out->hit_ratio = hit_ratio != NULL ? cJSON_GetNumberValue(hit_ratio) : -1;
+    const cJSON *metric;
+    cJSON_ArrayForEach(metric, cJSON_GetObjectItem(row, "metrics")) {
+      if (out->metric_count == KATA_MAX_METRICS || metric->string == NULL)
+        break;
+      struct report_metric *into = &out->metrics[out->metric_count++];
+      const char *unit =
+          cJSON_GetStringValue(cJSON_GetObjectItem(metric, "unit"));
+      snprintf(into->name, sizeof into->name, "%s", metric->string);
+      snprintf(into->unit, sizeof into->unit, "%s", unit ? unit : "");
+      into->value = number_of(metric, "value");
+    }
     if (cJSON_GetObjectItem(row, "key_count") != NULL) {
       out->keys_filled = (uint64_t)number_of(row, "keys_filled");
       out->key_count = (uint64_t)number_of(row, "key_count");

@@ -20,7 +20,12 @@ typedef struct report_load_row {
   unsigned rounds;                     /* how many round_ops holds */
   uint64_t p50, p90, p99, p999, max;   /* ns */
   int64_t bytes_per_key;               /* -1 when unknown */
-  double hit_ratio;                    /* -1 when not measured */
+  /* What the workload measured besides time (kata_metric_t), copied. */
+  struct report_metric {
+    char name[24], unit[12];
+    double value;
+  } metrics[KATA_MAX_METRICS];
+  size_t metric_count;
   uint64_t operations, errors;
   int first_error;
   /* Keys filled before the fill budget ran out, when short of key_count

@@ -94,8 +94,9 @@ static void measure(void *instance, kata_measure_t *out) {
   if (load->api.stats(load->cache, &stats) != 0)
     return;
   uint64_t hits = stats.hits - load->hits, misses = stats.misses - load->misses;
-  out->hit_ratio =
-      hits + misses > 0 ? (double)hits / (double)(hits + misses) : -1;
+  if (hits + misses > 0)
+    out->metrics[out->metric_count++] =
+        (kata_metric_t){"hits", "%", (double)hits / (double)(hits + misses)};
   out->entries = (int64_t)stats.items;
   load->hits = stats.hits;
   load->misses = stats.misses;
