@@ -88,14 +88,17 @@ typedef struct kata {
   /* Serving over HTTP or RESP (sdkata serve); serve_open NULL: the kata
    * cannot be served. serve_open makes, from plugin and values (one per
    * entry of options, in its order, parsed and with defaults applied), the
-   * state serve_http or serve_resp answers with. Returns 0; -ENOSYS when
+   * state serve_http or serve_resp answers with; loop is the server's, for
+   * what answers later (a timer, hiredis's libuv adapter: see
+   * http_response_defer and resp_reply_defer). Returns 0; -ENOSYS when
    * the plug-in does not implement what the values ask for (another
    * plug-in of a set may); -EINVAL when the values do not go together (it
    * has said why on stderr); or another negative errno code. */
   int (*serve_open)(const plugin_t *plugin, const option_value_t *values,
-                    void **state);
+                    uv_loop_t *loop, void **state);
   void (*serve_close)(void *state);
-  /* Answers one request; runs on the server's loop thread, one at a time. */
+  /* Answers one request, now or later (http_response_defer); runs on the
+   * server's loop thread, one at a time. */
   void (*serve_http)(void *state, const http_request_t *req,
                      http_response_t *res);
   /* Set instead of serve_http, the kata is served over RESP2: answers one

@@ -54,8 +54,8 @@ static void serve_handle_resp(const resp_command_t *command,
  * implements what values ask for, or the first other error (a plug-in
  * that implements it but failed, or values every one would reject). */
 static int open_first_servable(const kata_t *kata, const impl_set_t *set,
-                               const option_value_t *values, plugin_t *plugin,
-                               void **state, size_t *index) {
+                               const option_value_t *values, uv_loop_t *loop,
+                               plugin_t *plugin, void **state, size_t *index) {
   int rc = -ENOSYS;
   for (size_t i = 0; i < set->count && rc == -ENOSYS; i++) {
     const char *why;
@@ -64,7 +64,7 @@ static int open_first_servable(const kata_t *kata, const impl_set_t *set,
               why);
       continue;
     }
-    rc = kata->serve_open(plugin, values, state);
+    rc = kata->serve_open(plugin, values, loop, state);
     if (rc != 0)
       plugin_close(plugin);
     else
@@ -85,16 +85,12 @@ static void served_name(const impl_set_t *set, size_t index, char *buf,
     snprintf(buf, size, "%s", set->name);
 }
 
-/* Runs the kata's server on a loop of its own until a signal stops it:
- * RESP when the kata answers RESP commands, HTTP otherwise. */
+/* Runs the kata's server on loop until a signal stops it: RESP when the
+ * kata answers RESP commands, HTTP otherwise. */
 static int serve_on_loop(const command_options_t *options,
-                         serve_context_t *context, const char *name) {
-  uv_loop_t loop;
-  int err = uv_loop_init(&loop);
-  if (err != 0) {
-    fprintf(stderr, "sdkata serve: %s\n", uv_strerror(err));
-    return 2;
-  }
+                         serve_context_t *context, const char *name,
+                         uv_loop_t *loop) {
+  int err;
   net_config_t net = {
       .host = "127.0.0.1", .port = options->port, .handle_signals = 1};
   http_server_t *http = NULL;
@@ -103,16 +99,15 @@ static int serve_on_loop(const command_options_t *options,
     net.idle_timeout_ms = SERVE_RESP_IDLE_TIMEOUT_MS;
     resp_config_t config = {
         .net = net, .handler = serve_handle_resp, .handler_data = context};
-    err = resp_server_create(&resp, &loop, &config);
+    err = resp_server_create(&resp, loop, &config);
   } else {
     http_config_t config = {
         .net = net, .handler = serve_handle, .handler_data = context};
-    err = http_server_create(&http, &loop, &config);
+    err = http_server_create(&http, loop, &config);
   }
   if (err != 0) {
     fprintf(stderr, "sdkata serve: cannot listen on 127.0.0.1:%d: %s\n",
             options->port, uv_strerror(err));
-    uv_loop_close(&loop);
     return 2;
   }
   int port =
@@ -121,13 +116,11 @@ static int serve_on_loop(const command_options_t *options,
   printf("listening on %s://127.0.0.1:%d (impl %s), Ctrl-C stops\n",
          resp ? "redis" : "http", port, name);
   fflush(stdout);
-  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_run(loop, UV_RUN_DEFAULT);
   if (resp)
     resp_server_destroy(resp);
   else
     http_server_destroy(http);
-  uv_run(&loop, UV_RUN_NOWAIT);
-  uv_loop_close(&loop);
   return 0;
 }
 
@@ -141,11 +134,17 @@ typedef struct serve_job {
 static int serve_child(void *arg) {
   serve_job_t *job = arg;
   const kata_t *kata = job->options->kata;
+  uv_loop_t loop;
+  int rc = uv_loop_init(&loop);
+  if (rc != 0) {
+    fprintf(stderr, "sdkata serve: %s\n", uv_strerror(rc));
+    return 2;
+  }
   plugin_t plugin;
   serve_context_t context = {kata, NULL};
   size_t index = 0;
-  int rc = open_first_servable(kata, job->set, job->options->kata_values,
-                               &plugin, &context.state, &index);
+  rc = open_first_servable(kata, job->set, job->options->kata_values, &loop,
+                           &plugin, &context.state, &index);
   if (rc != 0) {
     char asked[512] = "";
     size_t length = 0;
@@ -167,12 +166,17 @@ static int serve_child(void *arg) {
     else if (rc != -EINVAL)
       fprintf(stderr, "sdkata serve: %s could not be served: %s\n",
               job->set->name, strerror(-rc));
+    uv_loop_close(&loop);
     return 2;
   }
   char name[256];
   served_name(job->set, index, name, sizeof name);
-  int status = serve_on_loop(job->options, &context, name);
+  int status = serve_on_loop(job->options, &context, name, &loop);
+  /* The kata's handles on the loop (a Redis connection, timers) close with
+   * its state. */
   kata->serve_close(context.state);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_loop_close(&loop);
   plugin_close(&plugin);
   return status;
 }

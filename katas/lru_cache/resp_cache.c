@@ -631,7 +631,8 @@ static int create_cache(resp_cache_t *c) {
 }
 
 int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
-                    void **state) {
+                    uv_loop_t *loop, void **state) {
+  (void)loop; /* every reply is given at once */
   resp_cache_t *c = calloc(1, sizeof *c);
   if (c == NULL)
     return -ENOMEM;

@@ -19,11 +19,12 @@ enum {
 extern const option_spec_t resp_cache_options[RESP_CACHE_OPTION_COUNT];
 
 /* Creates, through plugin's lc_ functions, the cache that commands run on,
- * for values (one per resp_cache_options). Returns 0 with the state in
+ * for values (one per resp_cache_options); loop is the server's (unused:
+ * every reply is given at once). Returns 0 with the state in
  * *state; -ENOSYS when the plug-in lacks the policy asked for; -EINVAL for
  * options it cannot use (said on stderr); -ENOMEM. */
 int resp_cache_open(const plugin_t *plugin, const option_value_t *values,
-                    void **state);
+                    uv_loop_t *loop, void **state);
 
 /* Destroys the cache and frees the state. */
 void resp_cache_close(void *state);

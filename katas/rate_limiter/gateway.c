@@ -203,7 +203,8 @@ static int open_redis(gateway_t *gateway, const plugin_t *plugin) {
 }
 
 int gateway_open(const plugin_t *plugin, const option_value_t *values,
-                 void **state) {
+                 uv_loop_t *loop, void **state) {
+  (void)loop; /* every answer is given at once */
   gateway_t *gateway = calloc(1, sizeof *gateway);
   if (gateway == NULL)
     return -ENOMEM;

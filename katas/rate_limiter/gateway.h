@@ -20,12 +20,13 @@ enum {
 };
 extern const option_spec_t gateway_options[GATEWAY_OPTION_COUNT];
 
-/* Creates a limiter from plugin for values (one per gateway_options).
+/* Creates a limiter from plugin for values (one per gateway_options);
+ * loop is the server's (unused: every answer is given at once).
  * Returns 0, -ENOSYS when the plug-in lacks the algorithm, -EINVAL for
  * options that do not go together (said on stderr), or the create
  * function's error. */
 int gateway_open(const plugin_t *plugin, const option_value_t *values,
-                 void **state);
+                 uv_loop_t *loop, void **state);
 
 void gateway_close(void *state);
 
