@@ -88,4 +88,25 @@ static inline size_t client_finish_and_drain(int fd, const char *request,
   return got;
 }
 
+/* Reads until want bytes came, the peer closed, or timeout_ms passed.
+ * Returns how many bytes came. */
+static inline size_t client_recv(int fd, char *buf, size_t want,
+                                 int timeout_ms) {
+  size_t got = 0;
+  uint64_t deadline = clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000;
+  while (got < want) {
+    uint64_t now = clock_monotonic_ns();
+    if (now >= deadline)
+      break;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, (int)((deadline - now) / 1000000) + 1) <= 0)
+      continue;
+    ssize_t n = recv(fd, buf + got, want - got, 0);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  return got;
+}
+
 #endif /* SDKATA_LOOPBACK_CLIENT_H */

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "loop_thread.h"
 #include "loopback_client.h"
 
 #define BIG_BODY 1024 /* the body answered to GET /big */
@@ -71,37 +72,28 @@ static void test_handler(const http_request_t *req, http_response_t *res,
   }
 }
 
-/* A server running its own loop in a thread. Tests keep theirs static: a
- * failed assertion leaves the test while the loop's thread still runs. */
+/* A server running its own loop in a thread (loop_thread.h). */
 typedef struct server {
-  uv_loop_t loop;
+  loop_thread_t thread;
   http_server_t *http;
-  pthread_t thread;
 } server_t;
-
-static void *server_run(void *arg) {
-  server_t *s = arg;
-  uv_run(&s->loop, UV_RUN_DEFAULT);
-  return NULL;
-}
 
 /* Starts an HTTP server on a free port, running in its own thread. */
 static int server_start(server_t *s, http_config_t config) {
   config.handler = test_handler;
-  cr_assert_eq(uv_loop_init(&s->loop), 0);
-  int err = http_server_create(&s->http, &s->loop, &config);
+  loop_thread_init(&s->thread);
+  int err = http_server_create(&s->http, &s->thread.loop, &config);
   cr_assert_eq(err, 0, "http_server_create returned %s; expected 0",
                uv_strerror(err));
-  pthread_create(&s->thread, NULL, server_run, s);
+  loop_thread_start(&s->thread);
   return net_server_port(http_server_net(s->http));
 }
 
 static void server_stop(server_t *s) {
   net_server_stop(http_server_net(s->http));
-  pthread_join(s->thread, NULL);
+  loop_thread_join(&s->thread);
   http_server_destroy(s->http);
-  cr_assert_eq(uv_loop_close(&s->loop), 0,
-               "the loop still had handles open after the server stopped");
+  loop_thread_close(&s->thread);
 }
 
 static net_stats_t server_stats(server_t *s) {

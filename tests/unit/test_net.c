@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "loop_thread.h"
 #include "loopback_client.h"
 #include "net.h"
 
@@ -48,36 +49,28 @@ static ssize_t line_on_data(net_conn_t *conn, const char *bytes, size_t len) {
 
 static const net_protocol_t line_protocol = {NULL, line_on_data, NULL};
 
-/* A server running its own loop in a thread. Tests keep theirs static: a
- * failed assertion leaves the test while the loop's thread still runs. */
+/* A server running its own loop in a thread (loop_thread.h). */
 typedef struct server {
-  uv_loop_t loop;
+  loop_thread_t thread;
   net_server_t *net;
-  pthread_t thread;
 } server_t;
 
-static void *server_run(void *arg) {
-  server_t *s = arg;
-  uv_run(&s->loop, UV_RUN_DEFAULT);
-  return NULL;
-}
-
 static void server_start(server_t *s, const net_config_t *config) {
-  cr_assert_eq(uv_loop_init(&s->loop), 0);
-  int err = net_server_create(&s->net, &s->loop, config, &line_protocol, NULL);
+  loop_thread_init(&s->thread);
+  int err =
+      net_server_create(&s->net, &s->thread.loop, config, &line_protocol, NULL);
   cr_assert_eq(err, 0, "net_server_create returned %s; expected 0",
                uv_strerror(err));
   cr_assert_gt(net_server_port(s->net), 0, "port %d; expected one picked",
                net_server_port(s->net));
-  pthread_create(&s->thread, NULL, server_run, s);
+  loop_thread_start(&s->thread);
 }
 
 /* Waits for the loop's thread: uv_run must return after a stop. */
 static void server_join(server_t *s) {
-  pthread_join(s->thread, NULL);
+  loop_thread_join(&s->thread);
   net_server_destroy(s->net);
-  cr_assert_eq(uv_loop_close(&s->loop), 0,
-               "the loop still had handles open after the server stopped");
+  loop_thread_close(&s->thread);
 }
 
 static void server_stop(server_t *s) {
@@ -89,26 +82,6 @@ static net_stats_t server_stats(server_t *s) {
   net_stats_t stats;
   net_server_stats(s->net, &stats);
   return stats;
-}
-
-/* Reads until want bytes came, the peer closed, or timeout_ms passed.
- * Returns how many bytes came. */
-static size_t client_recv(int fd, char *buf, size_t want, int timeout_ms) {
-  size_t got = 0;
-  uint64_t deadline = clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000;
-  while (got < want) {
-    uint64_t now = clock_monotonic_ns();
-    if (now >= deadline)
-      break;
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, (int)((deadline - now) / 1000000) + 1) <= 0)
-      continue;
-    ssize_t n = recv(fd, buf + got, want - got, 0);
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  return got;
 }
 
 /* Sends line and checks that it comes back. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "loop_thread.h"
 #include "loopback_client.h"
 #include "resp.h"
 #include "rng.h"
@@ -427,36 +428,27 @@ static void test_handler(const resp_command_t *command, resp_reply_t *reply,
   }
 }
 
-/* A server running its own loop in a thread. Tests keep theirs static: a
- * failed assertion leaves the test while the loop's thread still runs. */
+/* A server running its own loop in a thread (loop_thread.h). */
 typedef struct server {
-  uv_loop_t loop;
+  loop_thread_t thread;
   resp_server_t *resp;
-  pthread_t thread;
 } server_t;
-
-static void *server_run(void *arg) {
-  server_t *s = arg;
-  uv_run(&s->loop, UV_RUN_DEFAULT);
-  return NULL;
-}
 
 static int server_start(server_t *s, resp_config_t config) {
   config.handler = test_handler;
-  cr_assert_eq(uv_loop_init(&s->loop), 0);
-  int err = resp_server_create(&s->resp, &s->loop, &config);
+  loop_thread_init(&s->thread);
+  int err = resp_server_create(&s->resp, &s->thread.loop, &config);
   cr_assert_eq(err, 0, "resp_server_create returned %s; expected 0",
                uv_strerror(err));
-  pthread_create(&s->thread, NULL, server_run, s);
+  loop_thread_start(&s->thread);
   return net_server_port(resp_server_net(s->resp));
 }
 
 static void server_stop(server_t *s) {
   net_server_stop(resp_server_net(s->resp));
-  pthread_join(s->thread, NULL);
+  loop_thread_join(&s->thread);
   resp_server_destroy(s->resp);
-  cr_assert_eq(uv_loop_close(&s->loop), 0,
-               "the loop still had handles open after the server stopped");
+  loop_thread_close(&s->thread);
 }
 
 static redisContext *hiredis_connect(int port) {
@@ -466,22 +458,6 @@ static redisContext *hiredis_connect(int port) {
             c ? c->errstr : "no context");
   redisSetTimeout(c, timeout);
   return c;
-}
-
-/* Reads until want bytes came, the peer closed, or timeout_ms passed. */
-static size_t client_recv(int fd, char *buf, size_t want, int timeout_ms) {
-  size_t got = 0;
-  uint64_t deadline = clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000;
-  while (got < want && clock_monotonic_ns() < deadline) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 10) <= 0)
-      continue;
-    ssize_t n = recv(fd, buf + got, want - got, 0);
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  return got;
 }
 
 Test(resp_server, hiredis_pipeline_is_answered_in_order, .timeout = 20) {
