@@ -249,6 +249,7 @@ static void run_load(const command_options_t *options, const impl_set_t *mine,
       .rounds = options->rounds,
       .seconds = options->seconds,
       .rate = options->rate,
+      .span_title = kata->workloads[workload_index].span_title,
   };
   const char *keys_text =
       cJSON_GetStringValue(cJSON_GetObjectItem(load, "keys"));
@@ -522,8 +523,9 @@ int command_mutants(command_options_t *options) {
 
 /* Opens the plug-ins of "label=path,path" and picks the first whose
  * workload instance can be created. Returns 0 or -ENOSYS. */
-static int open_subject(const kata_workload_t *workload, const char *text,
-                        plugin_t *plugin, char *label, size_t label_size) {
+static int open_subject(const kata_workload_t *workload, void *context,
+                        const char *text, plugin_t *plugin, char *label,
+                        size_t label_size) {
   const char *equals = strchr(text, '=');
   if (equals == NULL)
     return -EINVAL;
@@ -536,7 +538,7 @@ static int open_subject(const kata_workload_t *workload, const char *text,
     if (plugin_open(plugin, path, label, &why) != 0)
       continue;
     void *instance;
-    if (workload->create(plugin, &instance) == 0) {
+    if (workload->create(plugin, context, &instance) == 0) {
       workload->destroy(instance);
       rc = 0;
     } else {
@@ -553,13 +555,28 @@ int command_load_child(command_options_t *options) {
       (size_t)options->workload >= kata->workload_count)
     return 2;
   const kata_workload_t *workload = &kata->workloads[options->workload];
+  keydist_params_t keys = {.key_count = options->key_count, .theta = 0.99};
+  if (keydist_parse(&keys, options->distribution) != 0) {
+    fprintf(stderr, "dist=%s: not a key distribution\n", options->distribution);
+    return 2;
+  }
+  keys.key_count = options->key_count;
+  void *context = NULL;
+  if (workload->open != NULL) {
+    int rc = workload->open(&context);
+    if (rc != 0) {
+      fprintf(stderr, "load · %s: could not open what the load shares: %s\n",
+              workload->title, strerror(-rc));
+      return 2;
+    }
+  }
   plugin_t plugins[MAX_SUBJECTS];
   char labels[MAX_SUBJECTS][64];
   loadgen_subject_t subjects[MAX_SUBJECTS];
   memset(subjects, 0, sizeof subjects);
   size_t count = 0;
   for (int i = 0; i < options->subject_count && count < MAX_SUBJECTS; i++) {
-    if (open_subject(workload, options->subjects[i], &plugins[count],
+    if (open_subject(workload, context, options->subjects[i], &plugins[count],
                      labels[count], sizeof labels[count]) != 0)
       continue;
     subjects[count].label = labels[count];
@@ -567,14 +584,13 @@ int command_load_child(command_options_t *options) {
     subjects[count].plugin = &plugins[count];
     count++;
   }
-  keydist_params_t keys = {.key_count = options->key_count, .theta = 0.99};
-  if (keydist_parse(&keys, options->distribution) != 0) {
-    fprintf(stderr, "dist=%s: not a key distribution\n", options->distribution);
+  if (kata->prepare_keys(options->key_count) != 0) {
+    for (size_t i = 0; i < count; i++)
+      plugin_close(&plugins[i]);
+    if (workload->close != NULL)
+      workload->close(context);
     return 2;
   }
-  keys.key_count = options->key_count;
-  if (kata->prepare_keys(options->key_count) != 0)
-    return 2;
   progress_t progress;
   progress_start(&progress);
   loadgen_config_t config = {
@@ -584,6 +600,7 @@ int command_load_child(command_options_t *options) {
       .rate = options->rate,
       .keys = keys,
       .seed = options->seed,
+      .context = context,
       .progress = progress_update,
       .progress_context = &progress,
   };
@@ -613,5 +630,7 @@ int command_load_child(command_options_t *options) {
   cJSON_Delete(root);
   for (size_t i = 0; i < count; i++)
     plugin_close(&plugins[i]);
+  if (workload->close != NULL)
+    workload->close(context);
   return rc == 0 && file != NULL ? 0 : 1;
 }

@@ -44,22 +44,49 @@ typedef struct kata_measure {
   size_t metric_count;
 } kata_measure_t;
 
+/* The thread an operation runs on, as the load engine tells operate. */
+typedef struct kata_thread {
+  unsigned index;     /* 0 .. threads - 1 */
+  unsigned role;      /* index into the workload's roles; 0 without roles */
+  struct hist *spans; /* where kata_thread_span records; the engine's */
+} kata_thread_t;
+
+/* Records, from operate, a latency that spans calls (a job's time from
+ * enqueue to done, measured by the workload itself) in ns: the load table
+ * shows these beside the per-call latencies. */
+void kata_thread_span(kata_thread_t *thread, uint64_t ns);
+
 /* What "under load" means: one kind of instance, driven by key index. */
 typedef struct kata_workload {
   const char *title; /* "fixed window" */
   int stage;         /* the stage that proves an implementation of it */
-  /* Creates an instance from plugin into *instance. Returns 0, -ENOSYS when
-   * the plug-in does not implement this workload, or another error. */
-  int (*create)(const plugin_t *plugin, void **instance);
+  /* Creates an instance from plugin into *instance; context is open's (or
+   * NULL). Returns 0, -ENOSYS when the plug-in does not implement this
+   * workload, or another error. */
+  int (*create)(const plugin_t *plugin, void *context, void **instance);
   void (*destroy)(void *instance);
-  /* One operation on key number key (< key_count) at time now_ns. Must be
-   * thread-safe; returns 0 or a negative error. */
-  int (*operate)(void *instance, uint64_t key, uint64_t now_ns);
+  /* One operation on key number key (< key_count) at time now_ns, by
+   * thread. Must be thread-safe; returns 0 or a negative error. */
+  int (*operate)(void *instance, kata_thread_t *thread, uint64_t key,
+                 uint64_t now_ns);
   /* Optional (NULL: nothing to say): fills *out (entries -1 and no metrics
    * to begin with); called once after every key was touched and once after
    * the rounds, from one thread. The metrics of the second call, over the
    * rounds, are the ones reported. */
   void (*measure)(void *instance, kata_measure_t *out);
+  /* Optional (NULL: nothing shared): opens what every instance of a load
+   * shares before the first is created (a private redis-server, worker
+   * processes) into *context, and closes it after the last is destroyed.
+   * Returns 0 or a negative error (the load then does not run). */
+  int (*open)(void **context);
+  void (*close)(void *context);
+  /* Optional: the threads' roles ("producer", "consumer"); thread t plays
+   * roles[t % role_count]. NULL: every thread alike. */
+  const char *const *roles;
+  size_t role_count;
+  /* What kata_thread_span measures, for the table ("enqueue to done");
+   * NULL when the workload records no spans. */
+  const char *span_title;
 } kata_workload_t;
 
 typedef struct kata {

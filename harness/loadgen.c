@@ -28,11 +28,17 @@ typedef struct loadgen_worker {
   uint64_t end_ns;
   uint64_t interval_ns; /* open loop: this thread's gap between starts */
   hist_t latency;
+  hist_t spans;
+  kata_thread_t thread_info;
   uint64_t operations;
   uint64_t errors;
   int first_error;
   atomic_uint_fast64_t *progress_ops;
 } loadgen_worker_t;
+
+void kata_thread_span(kata_thread_t *thread, uint64_t ns) {
+  hist_record(thread->spans, ns);
+}
 
 static void note_result(loadgen_worker_t *worker, int rc) {
   if (rc == 0)
@@ -50,7 +56,8 @@ static void run_closed(loadgen_worker_t *worker, keydist_t *chooser) {
     for (int i = 0; i < LOADGEN_DEADLINE_STRIDE; i++) {
       uint64_t key = keydist_next(chooser);
       uint64_t began = clock_now_ns();
-      int rc = workload->operate(worker->instance, key, began);
+      int rc =
+          workload->operate(worker->instance, &worker->thread_info, key, began);
       now = clock_now_ns();
       hist_record(&worker->latency, now - began);
       note_result(worker, rc);
@@ -72,7 +79,8 @@ static void run_open(loadgen_worker_t *worker, keydist_t *chooser) {
     while (now < due)
       now = clock_now_ns();
     uint64_t key = keydist_next(chooser);
-    int rc = workload->operate(worker->instance, key, now);
+    int rc =
+        workload->operate(worker->instance, &worker->thread_info, key, now);
     hist_record(&worker->latency, clock_now_ns() - due);
     note_result(worker, rc);
     worker->operations++;
@@ -126,6 +134,11 @@ static void run_round(const loadgen_config_t *config,
         config->rate > 0 ? (uint64_t)(1e9 * threads / (double)config->rate) : 0;
     worker->progress_ops = &progress_ops;
     hist_reset(&worker->latency);
+    hist_reset(&worker->spans);
+    worker->thread_info = (kata_thread_t){
+        t,
+        subject->workload->role_count ? t % subject->workload->role_count : 0,
+        &worker->spans};
     pthread_create(&worker->thread, NULL, worker_main, worker);
   }
   if (config->progress != NULL) {
@@ -145,6 +158,7 @@ static void run_round(const loadgen_config_t *config,
   for (unsigned t = 0; t < threads; t++) {
     pthread_join(workers[t].thread, NULL);
     hist_merge(&subject->latency, &workers[t].latency);
+    hist_merge(&subject->spans, &workers[t].spans);
     operations += workers[t].operations;
     subject->errors += workers[t].errors;
     if (subject->first_error == 0)
@@ -167,10 +181,13 @@ static int64_t populate(const loadgen_config_t *config,
   uint64_t key_count = config->keys.key_count;
   uint64_t now = clock_now_ns();
   uint64_t key = 0;
+  /* The fill's spans are not the load's: they go to a scratch histogram. */
+  static hist_t fill_spans;
+  kata_thread_t thread = {0, 0, &fill_spans};
   for (; key < key_count; key++) {
     if (key % 1024 == 0 && clock_now_ns() - now > LOADGEN_FILL_BUDGET_NS)
       break;
-    workload->operate(instance, key, now);
+    workload->operate(instance, &thread, key, now);
   }
   *filled = key;
   int64_t allocated_after = memstat_allocated();
@@ -199,8 +216,10 @@ int loadgen_run(const loadgen_config_t *config, loadgen_subject_t *subjects,
   for (size_t s = 0; s < subject_count && rc == 0; s++) {
     loadgen_subject_t *subject = &subjects[s];
     hist_reset(&subject->latency);
+    hist_reset(&subject->spans);
     int64_t before = memstat_allocated();
-    rc = subject->workload->create(subject->plugin, &instances[s]);
+    rc = subject->workload->create(subject->plugin, config->context,
+                                   &instances[s]);
     if (rc == 0)
       subject->bytes_per_key = populate(config, subject->workload, instances[s],
                                         before, &subject->keys_filled);

@@ -19,6 +19,7 @@ typedef struct loadgen_config {
   uint64_t rate;   /* open loop: total operations per second; 0 = closed */
   keydist_params_t keys;
   uint64_t seed;
+  void *context; /* the workload's shared context (its open), or NULL */
   /* Called about ten times a second from the driving thread, with the
    * fraction done and what runs now; may be NULL. */
   void (*progress)(double fraction, const char *what, void *context);
@@ -32,6 +33,7 @@ typedef struct loadgen_subject {
   const plugin_t *plugin;
   /* Results. */
   hist_t latency; /* every operation of every round, in ns */
+  hist_t spans;   /* what the workload recorded with kata_thread_span */
   uint64_t operations;
   uint64_t errors;
   int first_error;       /* the first negative code returned, or 0 */

@@ -134,6 +134,13 @@ void report_row_from_subject(report_load_row_t *row,
              subject->metrics[m].unit ? subject->metrics[m].unit : "");
     metric->value = subject->metrics[m].value;
   }
+  row->span_count = subject->spans.count;
+  if (row->span_count > 0) {
+    row->span_p50 = hist_quantile(&subject->spans, 0.50);
+    row->span_p99 = hist_quantile(&subject->spans, 0.99);
+    row->span_p999 = hist_quantile(&subject->spans, 0.999);
+    row->span_max = subject->spans.max;
+  }
   row->operations = subject->operations;
   row->errors = subject->errors;
   row->first_error = subject->first_error;
@@ -192,6 +199,34 @@ static void print_metric(FILE *out, const report_load_row_t *row,
     return;
   }
   fprintf(out, " %9s", "-");
+}
+
+/* The spans block: latencies the workload measured across calls, one line
+ * per row that has some; nothing when none has. */
+static void print_spans(FILE *out, const report_load_title_t *title,
+                        const report_load_row_t *rows, size_t count) {
+  size_t with_spans = 0;
+  for (size_t i = 0; i < count; i++)
+    with_spans += rows[i].span_count > 0;
+  if (with_spans == 0)
+    return;
+  fprintf(out, "  %-14s %8s %8s %8s %8s %10s   (%s)\n", "spans", "p50", "p99",
+          "p99.9", "max", "count",
+          title->span_title ? title->span_title : "across calls");
+  for (size_t i = 0; i < count; i++) {
+    if (rows[i].span_count == 0)
+      continue;
+    char p50[16], p99[16], p999[16], max[16];
+    const char *cells[] = {
+        report_format_ns(rows[i].span_p50, p50, sizeof p50),
+        report_format_ns(rows[i].span_p99, p99, sizeof p99),
+        report_format_ns(rows[i].span_p999, p999, sizeof p999),
+        report_format_ns(rows[i].span_max, max, sizeof max)};
+    fprintf(out, "  %-14s", rows[i].label);
+    for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)
+      fprintf(out, " %*s", strstr(cells[c], "µ") ? 9 : 8, cells[c]);
+    fprintf(out, " %10llu\n", (unsigned long long)rows[i].span_count);
+  }
 }
 
 /* "0.52x": row over base, the median of their rounds' ratios; "-" when
@@ -272,6 +307,7 @@ void report_load_table(FILE *out, int colors, const report_load_title_t *title,
       print_metric(out, row, columns[c]);
     fputc('\n', out);
   }
+  print_spans(out, title, rows, count);
   verdict_ratio_t ratio;
   if (reference_index > 0 && count > 0)
     print_verdict(out, title, rows, reference_index);
@@ -339,6 +375,14 @@ cJSON *report_rows_json(const report_load_row_t *rows, size_t count) {
     cJSON_AddNumberToObject(row, "operations", (double)rows[i].operations);
     cJSON_AddNumberToObject(row, "errors", (double)rows[i].errors);
     cJSON_AddNumberToObject(row, "first_error", rows[i].first_error);
+    if (rows[i].span_count > 0) {
+      cJSON *spans = cJSON_AddObjectToObject(row, "spans");
+      cJSON_AddNumberToObject(spans, "count", (double)rows[i].span_count);
+      cJSON_AddNumberToObject(spans, "p50_ns", (double)rows[i].span_p50);
+      cJSON_AddNumberToObject(spans, "p99_ns", (double)rows[i].span_p99);
+      cJSON_AddNumberToObject(spans, "p999_ns", (double)rows[i].span_p999);
+      cJSON_AddNumberToObject(spans, "max_ns", (double)rows[i].span_max);
+    }
     cJSON *metrics = cJSON_AddObjectToObject(row, "metrics");
     for (size_t m = 0; m < rows[i].metric_count; m++) {
       cJSON *metric = cJSON_AddObjectToObject(metrics, rows[i].metrics[m].name);
@@ -387,6 +431,14 @@ int report_rows_from_json(const cJSON *array, report_load_row_t *rows,
     out->operations = (uint64_t)number_of(row, "operations");
     out->errors = (uint64_t)number_of(row, "errors");
     out->first_error = (int)number_of(row, "first_error");
+    const cJSON *spans = cJSON_GetObjectItem(row, "spans");
+    if (spans != NULL) {
+      out->span_count = (uint64_t)number_of(spans, "count");
+      out->span_p50 = (uint64_t)number_of(spans, "p50_ns");
+      out->span_p99 = (uint64_t)number_of(spans, "p99_ns");
+      out->span_p999 = (uint64_t)number_of(spans, "p999_ns");
+      out->span_max = (uint64_t)number_of(spans, "max_ns");
+    }
     const cJSON *metric;
     cJSON_ArrayForEach(metric, cJSON_GetObjectItem(row, "metrics")) {
       if (out->metric_count == KATA_MAX_METRICS || metric->string == NULL)

@@ -28,6 +28,8 @@ typedef struct report_load_row {
   size_t metric_count;
   uint64_t operations, errors;
   int first_error;
+  /* Latencies the workload measured across calls (kata_thread_span). */
+  uint64_t span_count, span_p50, span_p99, span_p999, span_max; /* ns */
   /* Keys filled before the fill budget ran out, when short of key_count
    * (the row is then not measured); 0 otherwise. */
   uint64_t keys_filled, key_count;
@@ -38,8 +40,9 @@ typedef struct report_load_title {
   const char *workload; /* "fixed window" */
   unsigned threads, rounds;
   double seconds;
-  uint64_t rate; /* 0: closed loop */
-  char keys[64]; /* "1M keys Zipf 0.99" */
+  uint64_t rate;          /* 0: closed loop */
+  char keys[64];          /* "1M keys Zipf 0.99" */
+  const char *span_title; /* what spans measure ("enqueue to done"), or NULL */
 } report_load_title_t;
 
 /* 1 when out is a terminal and NO_COLOR is unset or empty. */

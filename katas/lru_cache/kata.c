@@ -68,7 +68,9 @@ static void destroy(void *instance) {
 /* One in ten operations is a put (an overwrite, mostly); the others are
  * gets that put the value on a miss, as a read-through cache does. Which
  * is which follows from key and now_ns, with no shared state. */
-static int operate(void *instance, uint64_t key, uint64_t now_ns) {
+static int operate(void *instance, kata_thread_t *thread, uint64_t key,
+                   uint64_t now_ns) {
+  (void)thread;
   load_instance_t *load = instance;
   const char *bytes = keytext_at(&load_keys, key);
   size_t value_len = LOAD_VALUE_MIN + key % LOAD_VALUE_SPREAD;
@@ -102,11 +104,13 @@ static void measure(void *instance, kata_measure_t *out) {
   load->misses = stats.misses;
 }
 
-static int create_lru(const plugin_t *plugin, void **instance) {
+static int create_lru(const plugin_t *plugin, void *context, void **instance) {
+  (void)context;
   return create_for(plugin, LC_POLICY_LRU, instance);
 }
 
-static int create_own(const plugin_t *plugin, void **instance) {
+static int create_own(const plugin_t *plugin, void *context, void **instance) {
+  (void)context;
   return create_for(plugin, LC_POLICY_OWN, instance);
 }
 

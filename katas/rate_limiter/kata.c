@@ -58,26 +58,36 @@ static void destroy(void *instance) {
   free(load);
 }
 
-static int operate(void *instance, uint64_t key, uint64_t now_ns) {
+static int operate(void *instance, kata_thread_t *thread, uint64_t key,
+                   uint64_t now_ns) {
+  (void)thread;
   load_instance_t *load = instance;
   rl_decision_t decision;
   return load->api.check(load->limiter, keytext_at(&load_keys, key),
                          LOAD_KEY_STRIDE, now_ns, &decision);
 }
 
-static int create_fixed_window(const plugin_t *plugin, void **instance) {
+static int create_fixed_window(const plugin_t *plugin, void *context,
+                               void **instance) {
+  (void)context;
   return create_for(plugin, RL_FIXED_WINDOW, instance);
 }
 
-static int create_sliding_log(const plugin_t *plugin, void **instance) {
+static int create_sliding_log(const plugin_t *plugin, void *context,
+                              void **instance) {
+  (void)context;
   return create_for(plugin, RL_SLIDING_LOG, instance);
 }
 
-static int create_token_bucket(const plugin_t *plugin, void **instance) {
+static int create_token_bucket(const plugin_t *plugin, void *context,
+                               void **instance) {
+  (void)context;
   return create_for(plugin, RL_TOKEN_BUCKET, instance);
 }
 
-static int create_sliding_window(const plugin_t *plugin, void **instance) {
+static int create_sliding_window(const plugin_t *plugin, void *context,
+                                 void **instance) {
+  (void)context;
   return create_for(plugin, RL_SLIDING_WINDOW, instance);
 }
 

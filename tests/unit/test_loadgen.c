@@ -17,8 +17,9 @@ typedef struct stalling {
 
 static stalling_t the_instance;
 
-static int create(const plugin_t *plugin, void **instance) {
+static int create(const plugin_t *plugin, void *context, void **instance) {
   (void)plugin;
+  (void)context;
   atomic_store(&the_instance.operations, 0);
   atomic_store(&the_instance.stalled, 0);
   *instance = &the_instance;
@@ -29,7 +30,9 @@ static void destroy(void *instance) {
   (void)instance;
 }
 
-static int operate(void *instance, uint64_t key, uint64_t now_ns) {
+static int operate(void *instance, kata_thread_t *thread, uint64_t key,
+                   uint64_t now_ns) {
+  (void)thread;
   (void)key;
   stalling_t *s = instance;
   atomic_fetch_add(&s->operations, 1);
@@ -40,8 +43,13 @@ static int operate(void *instance, uint64_t key, uint64_t now_ns) {
   return 0;
 }
 
-static const kata_workload_t stalling_workload = {"stalling", 1,       create,
-                                                  destroy,    operate, NULL};
+static const kata_workload_t stalling_workload = {
+    .title = "stalling",
+    .stage = 1,
+    .create = create,
+    .destroy = destroy,
+    .operate = operate,
+};
 
 /* Runs one subject for one second, stalling 200 ms at 0.4 s, and returns
  * its p99 in ns. */
@@ -110,4 +118,101 @@ Test(loadgen, every_operation_is_recorded_once, .timeout = 30) {
                "histogram count %llu, operation count %llu",
                (unsigned long long)subject.latency.count,
                (unsigned long long)subject.operations);
+}
+
+/* A workload with a shared context, two roles and spans: producers record
+ * a span of 1000 ns per call, consumers of 3000 ns; each call counts its
+ * thread's role. */
+typedef struct shared {
+  int opened, closed;
+  atomic_uint_fast64_t calls_by_role[2];
+  atomic_int wrong_context;
+} shared_t;
+
+static shared_t the_shared;
+
+static int shared_open(void **context) {
+  the_shared.opened++;
+  *context = &the_shared;
+  return 0;
+}
+
+static void shared_close(void *context) {
+  ((shared_t *)context)->closed++;
+}
+
+static int shared_create(const plugin_t *plugin, void *context,
+                         void **instance) {
+  (void)plugin;
+  if (context != &the_shared)
+    atomic_store(&the_shared.wrong_context, 1);
+  *instance = context;
+  return 0;
+}
+
+static int shared_operate(void *instance, kata_thread_t *thread, uint64_t key,
+                          uint64_t now_ns) {
+  (void)key;
+  (void)now_ns;
+  shared_t *shared = instance;
+  if (thread->role != thread->index % 2)
+    atomic_store(&shared->wrong_context, 2);
+  atomic_fetch_add(&shared->calls_by_role[thread->role], 1);
+  kata_thread_span(thread, thread->role == 0 ? 1000 : 3000);
+  return 0;
+}
+
+static const char *const roles[] = {"producer", "consumer"};
+static const kata_workload_t shared_workload = {
+    .title = "shared",
+    .stage = 1,
+    .create = shared_create,
+    .destroy = destroy,
+    .operate = shared_operate,
+    .open = shared_open,
+    .close = shared_close,
+    .roles = roles,
+    .role_count = 2,
+    .span_title = "enqueue to done",
+};
+
+Test(loadgen, threads_play_their_roles_and_spans_are_recorded_apart,
+     .timeout = 30) {
+  clock_calibrate();
+  void *context = NULL;
+  cr_assert_eq(shared_workload.open(&context), 0);
+  loadgen_config_t config = {
+      .threads = 2,
+      .rounds = 1,
+      .seconds = 0.2,
+      .keys = {.kind = KEYDIST_UNIFORM, .key_count = 10},
+      .seed = 1,
+      .context = context,
+  };
+  static loadgen_subject_t subject;
+  memset(&subject, 0, sizeof subject);
+  subject.label = "shared";
+  subject.workload = &shared_workload;
+  cr_assert_eq(loadgen_run(&config, &subject, 1), 0, "loadgen_run failed");
+  shared_workload.close(context);
+  cr_assert(the_shared.opened == 1 && the_shared.closed == 1 &&
+                atomic_load(&the_shared.wrong_context) == 0,
+            "expected the context opened once, handed to create, and "
+            "thread t to play role t %% 2 (wrong: %d)",
+            atomic_load(&the_shared.wrong_context));
+  uint64_t producers = atomic_load(&the_shared.calls_by_role[0]);
+  uint64_t consumers = atomic_load(&the_shared.calls_by_role[1]);
+  cr_assert(producers > 0 && consumers > 0,
+            "2 threads, 2 roles: both should have run (producers %llu, "
+            "consumers %llu)",
+            (unsigned long long)producers, (unsigned long long)consumers);
+  /* The fill's 10 calls (thread 0, a producer) record no span. */
+  cr_assert_eq(subject.spans.count, subject.operations,
+               "one span per timed call: %llu spans, %llu operations",
+               (unsigned long long)subject.spans.count,
+               (unsigned long long)subject.operations);
+  cr_assert(subject.spans.max == 3000 && subject.spans.min == 1000,
+            "spans of 1000 and 3000 ns: got min %llu, max %llu",
+            (unsigned long long)subject.spans.min,
+            (unsigned long long)subject.spans.max);
 }

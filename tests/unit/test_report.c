@@ -74,3 +74,35 @@ Test(report, metrics_come_back_from_json_as_they_went) {
             back[0].metric_count, back[0].metrics[0].name,
             back[0].metrics[0].value, back[0].metrics[0].unit, back[0].rounds);
 }
+
+Test(report, spans_get_their_own_block_named_by_the_workload) {
+  report_load_row_t rows[] = {row("mine", NULL, "", 0),
+                              row("reference", NULL, "", 0)};
+  rows[0].span_count = 10;
+  rows[0].span_p50 = 1500;
+  rows[0].span_p99 = 90000;
+  rows[0].span_max = 2000000;
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  report_load_title_t title = {.workload = "w",
+                               .threads = 1,
+                               .rounds = 2,
+                               .seconds = 0.1,
+                               .keys = "1K keys",
+                               .span_title = "enqueue to done"};
+  report_load_table(out, 0, &title, rows, 2, 1);
+  fclose(out);
+  const char *block = strstr(text, "spans");
+  cr_assert(block != NULL && strstr(block, "enqueue to done") &&
+                strstr(block, "1.5µs") && strstr(block, "90µs") &&
+                strstr(block, "2.0ms"),
+            "expected a spans block (enqueue to done) with 1.5µs, 90µs and "
+            "2.0ms; got:\n%s",
+            text);
+  cr_assert(strstr(block, "\n  reference ") == NULL,
+            "the reference recorded no spans: no line of its own in the "
+            "block; got:\n%s",
+            text);
+  free(text);
+}
