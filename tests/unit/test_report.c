@@ -28,7 +28,9 @@ static report_load_row_t row(const char *label, const char *metric,
   return r;
 }
 
-static char *table_of(const report_load_row_t *rows, size_t count) {
+/* The table of rows against row 1, under a title naming span_title. */
+static char *table_of(const report_load_row_t *rows, size_t count,
+                      const char *span_title) {
   char *text = NULL;
   size_t size = 0;
   FILE *out = open_memstream(&text, &size);
@@ -36,7 +38,8 @@ static char *table_of(const report_load_row_t *rows, size_t count) {
                                .threads = 1,
                                .rounds = 2,
                                .seconds = 0.1,
-                               .keys = "1K keys"};
+                               .keys = "1K keys",
+                               .span_title = span_title};
   report_load_table(out, 0, &title, rows, count, 1);
   fclose(out);
   return text;
@@ -46,7 +49,7 @@ Test(report, each_metric_gets_a_column_and_rows_without_it_a_dash) {
   report_load_row_t rows[] = {row("mine", "hits", "%", 0.5),
                               row("reference", "hits", "%", 0.25),
                               row("naive", "depth", "jobs", 12)};
-  char *table = table_of(rows, 3);
+  char *table = table_of(rows, 3, NULL);
   cr_assert(strstr(table, "hits") && strstr(table, "depth") &&
                 strstr(table, "50.00%") && strstr(table, "25.00%") &&
                 strstr(table, "12 jobs"),
@@ -82,17 +85,7 @@ Test(report, spans_get_their_own_block_named_by_the_workload) {
   rows[0].span_p50 = 1500;
   rows[0].span_p99 = 90000;
   rows[0].span_max = 2000000;
-  char *text = NULL;
-  size_t size = 0;
-  FILE *out = open_memstream(&text, &size);
-  report_load_title_t title = {.workload = "w",
-                               .threads = 1,
-                               .rounds = 2,
-                               .seconds = 0.1,
-                               .keys = "1K keys",
-                               .span_title = "enqueue to done"};
-  report_load_table(out, 0, &title, rows, 2, 1);
-  fclose(out);
+  char *text = table_of(rows, 2, "enqueue to done");
   const char *block = strstr(text, "spans");
   cr_assert(block != NULL && strstr(block, "enqueue to done") &&
                 strstr(block, "1.5µs") && strstr(block, "90µs") &&
