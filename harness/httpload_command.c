@@ -201,5 +201,14 @@ int command_httpload(command_options_t *options) {
     if (rc != 0)
       return 2;
   }
+  if (result.responses > 0 &&
+      result.status_class[2] + result.status_class[3] == 0) {
+    /* A load of refusals measures the refusal, not the service. */
+    fprintf(stderr,
+            "sdkata httpload: none of the %llu answers was a success (2xx "
+            "or 3xx): check --path and --header\n",
+            (unsigned long long)result.responses);
+    return 1;
+  }
   return result.responses > 0 && row.errors == 0 ? 0 : 1;
 }
