@@ -419,7 +419,14 @@ static int declared_stage(const char *path) {
   if (text == NULL)
     return -1;
   const char *mark = strstr(text, "sdkata-expect: stage ");
-  int stage = mark ? atoi(mark + strlen("sdkata-expect: stage ")) : -1;
+  int stage = -1;
+  if (mark != NULL) {
+    char *end;
+    long number = strtol(mark + strlen("sdkata-expect: stage "), &end, 10);
+    if (number > 0 && number <= MAX_STAGES &&
+        end != mark + strlen("sdkata-expect: stage "))
+      stage = (int)number;
+  }
   free(text);
   return stage;
 }
