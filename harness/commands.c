@@ -50,10 +50,11 @@ static void replay_command(const command_options_t *options, int stage,
     snprintf(buf + length, size - (size_t)length, " sanitize=1");
 }
 
-/* Runs one stage against every plug-in of set and merges the verdicts. */
+/* Runs one stage against every plug-in of set and merges the verdicts;
+ * replay is the command that replays it, for the suites' messages. */
 static void run_stage_on_set(const command_options_t *options,
                              const impl_set_t *set, const kata_stage_t *stage,
-                             stage_result_t *merged) {
+                             const char *replay, stage_result_t *merged) {
   char runner[PATH_MAX], work_dir[PATH_MAX];
   stage_runner_path(options->kata, runner, sizeof runner);
   memset(merged, 0, sizeof *merged);
@@ -67,8 +68,7 @@ static void run_stage_on_set(const command_options_t *options,
              SDKATA_BUILD_DIR, options->kata->name, set->name, (long)getpid(),
              i);
     /* In a set, each plug-in's facts say whose they are. */
-    char label[NAME_MAX + 1], replay[512];
-    replay_command(options, stage->number, replay, sizeof replay);
+    char label[NAME_MAX + 1];
     stage_run_options_t run_options = {
         runner,
         work_dir,
@@ -105,6 +105,8 @@ static void run_stages(const command_options_t *options, const impl_set_t *set,
       result->status = STAGE_NOT_RUN;
       continue;
     }
+    char replay[512];
+    replay_command(options, stage->number, replay, sizeof replay);
     if (run->first_failed >= 0) {
       result->status = STAGE_NOT_RUN;
     } else {
@@ -114,7 +116,7 @@ static void run_stages(const command_options_t *options, const impl_set_t *set,
       if (show_running)
         fprintf(stderr, "  stage %d  %s ... running", stage->number,
                 stage->title);
-      run_stage_on_set(options, set, stage, result);
+      run_stage_on_set(options, set, stage, replay, result);
       if (show_running)
         fputs("\r\033[K", stderr);
       if (result->status == STAGE_FAILED)
@@ -123,8 +125,6 @@ static void run_stages(const command_options_t *options, const impl_set_t *set,
         run->passed++;
     }
     if (out != NULL) {
-      char replay[512];
-      replay_command(options, stage->number, replay, sizeof replay);
       report_stage(out, colors, stage, result, replay);
       fflush(out);
     }
