@@ -586,21 +586,33 @@ int net_reply_send(net_reply_t *reply, const void *bytes, size_t len) {
     free(reply);
     return UV_EPIPE;
   }
-  if (len > 0) {
-    reply->bytes = malloc(len);
-    if (reply->bytes == NULL) {
+  conn->deferred--;
+  if (conn->replies == reply) {
+    /* First in line: written straight from the caller's bytes (conn_write
+     * copies what the socket does not take at once). */
+    conn->replies = reply->next;
+    if (conn->replies == NULL)
+      conn->replies_tail = NULL;
+    free(reply);
+    int err = conn_write(conn, bytes, len);
+    if (err < 0) {
+      conn_close_now(conn);
+      return err;
+    }
+  } else {
+    /* Behind another that is not ready: kept until it is. */
+    reply->bytes = len > 0 ? malloc(len) : NULL;
+    reply->ready = 1;
+    if (len > 0 && reply->bytes == NULL) {
       /* Its place cannot stay empty, or every later answer waits. */
-      reply->ready = 1;
-      conn->deferred--;
       conn_close_now(conn);
       return UV_ENOMEM;
     }
-    memcpy(reply->bytes, bytes, len);
+    if (len > 0)
+      memcpy(reply->bytes, bytes, len);
+    reply->len = len;
+    conn->queued_bytes += len;
   }
-  reply->len = len;
-  reply->ready = 1;
-  conn->deferred--;
-  conn->queued_bytes += len;
   conn_touch(conn);
   conn_flush_replies(conn);
   if (!conn->dead)

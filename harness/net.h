@@ -105,10 +105,10 @@ int net_conn_send(net_conn_t *conn, const void *bytes, size_t len);
  * of memory (answer now, then). */
 net_reply_t *net_conn_defer(net_conn_t *conn);
 
-/* Fills the place reply holds with len bytes (copied), writes every answer
- * now ready in order, and frees reply. On the loop's thread. When the
- * connection went away meanwhile, drops the bytes and returns UV_EPIPE;
- * otherwise 0, or UV_ENOMEM (the connection is then closed). Every
+/* Fills the place reply holds with len bytes (copied when they must wait),
+ * writes every answer now ready in order, and frees reply. On the loop's
+ * thread. When the connection went away meanwhile, drops the bytes and returns
+ * UV_EPIPE; otherwise 0, or UV_ENOMEM (the connection is then closed). Every
  * deferred reply must be sent exactly once. */
 int net_reply_send(net_reply_t *reply, const void *bytes, size_t len);
 
