@@ -153,11 +153,8 @@ static void wanted(const option_spec_t *spec, char *buf, size_t size) {
                (unsigned long long)spec->min);
     break;
   case OPTION_SECONDS:
-    snprintf(buf, size, "seconds (\"2\", \"0.5\", at most 9 decimals)");
-    if (spec->min > 0)
-      snprintf(buf, size,
-               "seconds above 0 (\"2\", \"0.5\", at most 9 "
-               "decimals)");
+    snprintf(buf, size, "seconds%s (\"2\", \"0.5\", at most 9 decimals)",
+             spec->min > 0 ? " above 0" : "");
     break;
   case OPTION_CHOICE: {
     int length = snprintf(buf, size, "one of ");
